@@ -1,0 +1,89 @@
+"""Every training default in one frozen dataclass; the CLI maps its options onto it.
+
+The resolved configuration is written next to each run as `config.json`, and is all
+that is needed to rebuild the model for evaluation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from hypergan_tf.errors import HyperganError
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    dataset: str = "mnist"
+    target: str = "mnist-small"
+    # Length of training: `steps`, if set, wins over `epochs`.
+    epochs: int = 6
+    steps: int | None = None
+    networks_per_step: int = 32  # K: networks sampled and evaluated per step
+    batch_size: int = 100  # images per step, shared by the K networks
+    beta: float = 1.0  # weight of the adversarial term on the codes
+    g_learning_rate: float = 1e-3  # mixer and generators (cosine decay to 1% of it)
+    d_learning_rate: float = 1e-4  # discriminator
+    lr_schedule: str = "cosine"  # "cosine" or "constant"
+    seed: int = 0
+    noise_dim: int = 256  # size of s
+    code_dim: int = 128  # d: size of each layer code
+    hidden_units: int = 512  # width of the mixer, generator and discriminator MLPs
+    use_mixer: bool = True  # False: each generator gets its own independent noise (ablation)
+    batch_norm: bool = False  # batch norm inside mixer and generators, over the K networks
+    mixer_pretrain_steps: int = 0  # match the codes' mean and covariance to N(0, I) first
+    validation_examples: int = 5000  # held out from the train split for monitoring
+    eval_networks: int = 10  # networks sampled per validation batch
+    summary_networks: int = 100  # networks sampled for the per-epoch diversity summaries
+    # Filled in by training from the data: inputs are pixels in [0, 1].
+    num_classes: int | None = None
+    input_mean: float | None = None
+    input_std: float | None = None
+
+    def __post_init__(self):
+        checks = [
+            (self.networks_per_step >= 1, "--networks-per-step must be at least 1"),
+            (self.batch_size >= 1, "--batch-size must be at least 1"),
+            (self.epochs >= 1, "--epochs must be at least 1"),
+            (self.steps is None or self.steps >= 1, "--steps must be at least 1"),
+            (self.beta >= 0, "--beta must be >= 0 (0 turns the discriminator off)"),
+            (self.g_learning_rate > 0 and self.d_learning_rate > 0, "learning rates must be > 0"),
+            (self.lr_schedule in ("cosine", "constant"), "--lr-schedule must be 'cosine' or 'constant'"),
+            (self.noise_dim >= 1 and self.code_dim >= 1 and self.hidden_units >= 1, "model sizes must be >= 1"),
+            (self.mixer_pretrain_steps >= 0, "--mixer-pretrain-steps must be >= 0"),
+            (self.validation_examples >= 0, "--validation-examples must be >= 0"),
+            (self.eval_networks >= 1 and self.summary_networks >= 2, "network counts for summaries must be >= 1 (>= 2 for diversity)"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise HyperganError(message)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise HyperganError(f"config has unknown keys {unknown}; was it written by a newer hypergan-tf?")
+        return cls(**values)
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a crash never leaves a half-written config.json."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "TrainConfig":
+        path = Path(path)
+        if not path.is_file():
+            raise HyperganError(f"{path} not found: is {path.parent} a run directory written by 'hypergan-tf train'?")
+        try:
+            values = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise HyperganError(f"{path} is not valid JSON ({err}); re-run training or restore the file") from None
+        return cls.from_dict(values)

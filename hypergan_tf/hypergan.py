@@ -1,0 +1,244 @@
+"""HyperGAN as a keras.Model: `fit()` trains mixer, generators and discriminator.
+
+One training step (paper, eq. 2):
+  1. discriminator: codes of K fresh noise vectors against K samples of N(0, I);
+  2. mixer + generators: K networks are generated and all of them classify the same
+     data batch; loss = mean cross-entropy over the K networks
+     + beta * (non-saturating adversarial loss of the codes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import keras
+import tensorflow as tf
+
+from hypergan_tf.config import TrainConfig
+from hypergan_tf.discriminator import Discriminator
+from hypergan_tf.generators import LayerGenerator
+from hypergan_tf.mixer import Mixer
+from hypergan_tf.target import TargetSpec, get_target
+
+
+class HyperGAN(keras.Model):
+    """A sampler of target networks, trained adversarially on its codes.
+
+    `mixer` may be None (ablation): each generator then takes its own slice of the
+    noise, so noise_dim must equal num_layers * code_dim.
+    """
+
+    def __init__(
+        self,
+        target: TargetSpec,
+        mixer: Mixer | None,
+        generators: list[LayerGenerator],
+        discriminator: Discriminator,
+        noise_dim: int = 256,
+        code_dim: int = 128,
+        networks_per_step: int = 32,
+        beta: float = 1.0,
+        input_mean: float = 0.0,
+        input_std: float = 1.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if mixer is None and noise_dim != len(target.layers) * code_dim:
+            raise ValueError("without a mixer, noise_dim must equal num_layers * code_dim")
+        self.target = target
+        self.mixer = mixer
+        self.generators = generators
+        self.discriminator = discriminator
+        self.noise_dim = noise_dim
+        self.code_dim = code_dim
+        self.networks_per_step = networks_per_step
+        self.beta = float(beta)
+        self.input_mean = float(input_mean)
+        self.input_std = float(input_std)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ("target_loss", "accuracy", "g_loss", "d_loss", "d_accuracy", "ensemble_accuracy")
+        }
+        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        # Build every sub-model now, so weights can be loaded before any call.
+        self.generate(tf.zeros([2, noise_dim]))
+        self.discriminator(tf.zeros([1, code_dim]))
+
+    def compile(self, g_optimizer, d_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        # Built here, not lazily inside fit(): under a distribution strategy the
+        # optimizer variables must exist before the first traced step.
+        self.g_optimizer.build(self.generator_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    @property
+    def generator_variables(self) -> list:
+        """What the target loss trains: mixer and generators, never the discriminator."""
+        variables = [] if self.mixer is None else list(self.mixer.trainable_variables)
+        for generator in self.generators:
+            variables += generator.trainable_variables
+        return variables
+
+    # ---- sampling -------------------------------------------------------------
+    def sample_noise(self, num_networks: int) -> tf.Tensor:
+        return keras.random.normal((num_networks, self.noise_dim), seed=self.seed_generator)
+
+    def codes(self, noise, training=False) -> tf.Tensor:
+        """noise [K, noise_dim] -> codes [K, num_layers, code_dim]."""
+        if self.mixer is None:
+            return tf.reshape(noise, [-1, len(self.generators), self.code_dim])
+        return self.mixer(noise, training=training)
+
+    def weights_from_codes(self, codes, training=False) -> dict[str, tf.Tensor]:
+        """codes [K, L, d] -> {"<layer>/kernel": [K, ...], "<layer>/bias": [K, out]}."""
+        weights = {}
+        for i, (layer, generator) in enumerate(zip(self.target.layers, self.generators)):
+            params = generator(codes[:, i], training=training)
+            weights[f"{layer.name}/kernel"] = params["kernel"]
+            weights[f"{layer.name}/bias"] = params["bias"]
+        return weights
+
+    def generate(self, noise, training=False):
+        """noise [K, noise_dim] -> (codes [K, L, d], weights dict with a leading K axis)."""
+        codes = self.codes(noise, training=training)
+        return codes, self.weights_from_codes(codes, training=training)
+
+    def classify(self, images, weights) -> tf.Tensor:
+        """Pixels in [0, 1], [B, H, W, C] -> logits of every network [K, B, classes]."""
+        images = (tf.cast(images, tf.float32) - self.input_mean) / self.input_std
+        return self.target.forward(images, weights)
+
+    def call(self, images, training=False):
+        """Logits of `networks_per_step` freshly sampled networks: [K, B, classes]."""
+        _, weights = self.generate(self.sample_noise(self.networks_per_step), training=training)
+        return self.classify(images, weights)
+
+    # ---- losses ---------------------------------------------------------------
+    def target_loss(self, logits, labels) -> tf.Tensor:
+        """Mean cross-entropy over the K networks and the batch."""
+        labels = tf.broadcast_to(tf.cast(labels, tf.int32)[None, :], tf.shape(logits)[:2])
+        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+
+    def discriminator_loss(self, prior_logits, code_logits) -> tf.Tensor:
+        return self.bce(tf.ones_like(prior_logits), prior_logits) + self.bce(tf.zeros_like(code_logits), code_logits)
+
+    def adversarial_loss(self, code_logits) -> tf.Tensor:
+        """Non-saturating: the mixer wants its codes scored as prior samples."""
+        return self.bce(tf.ones_like(code_logits), code_logits)
+
+    @staticmethod
+    def mean_accuracy(logits, labels) -> tf.Tensor:
+        predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        return tf.reduce_mean(tf.cast(predicted == tf.cast(labels, tf.int32)[None, :], tf.float32))
+
+    # ---- steps ----------------------------------------------------------------
+    def train_step(self, data):
+        images, labels = data
+        k = self.networks_per_step
+        if self.beta > 0:
+            codes = tf.reshape(self.codes(self.sample_noise(k), training=True), [-1, self.code_dim])
+            prior = keras.random.normal(tf.shape(codes), seed=self.seed_generator)
+            with tf.GradientTape() as tape:
+                prior_logits = self.discriminator(prior)
+                code_logits = self.discriminator(codes)
+                d_loss = self.discriminator_loss(prior_logits, code_logits)
+            grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+            d_correct = tf.concat([tf.cast(prior_logits > 0, tf.float32), tf.cast(code_logits <= 0, tf.float32)], 0)
+            self.trackers["d_loss"].update_state(d_loss)
+            self.trackers["d_accuracy"].update_state(tf.reduce_mean(d_correct))
+
+        with tf.GradientTape() as tape:
+            codes, weights = self.generate(self.sample_noise(k), training=True)
+            logits = self.classify(images, weights)
+            target_loss = self.target_loss(logits, labels)
+            g_loss = target_loss
+            if self.beta > 0:
+                g_loss += self.beta * self.adversarial_loss(self.discriminator(tf.reshape(codes, [-1, self.code_dim])))
+        variables = self.generator_variables
+        grads = tape.gradient(g_loss, variables)
+        self.g_optimizer.apply_gradients(zip(grads, variables))
+
+        self.trackers["target_loss"].update_state(target_loss)
+        self.trackers["g_loss"].update_state(g_loss)
+        self.trackers["accuracy"].update_state(self.mean_accuracy(logits, labels))
+        names = ["target_loss", "accuracy", "g_loss"] + (["d_loss", "d_accuracy"] if self.beta > 0 else [])
+        return {name: self.trackers[name].result() for name in names}
+
+    def test_step(self, data):
+        """Single-network and ensemble accuracy of K freshly sampled networks."""
+        images, labels = data
+        logits = self(images, training=False)
+        probabilities = tf.reduce_mean(tf.nn.softmax(logits), axis=0)
+        ensemble_correct = tf.argmax(probabilities, -1, output_type=tf.int32) == tf.cast(labels, tf.int32)
+        self.trackers["target_loss"].update_state(self.target_loss(logits, labels))
+        self.trackers["accuracy"].update_state(self.mean_accuracy(logits, labels))
+        self.trackers["ensemble_accuracy"].update_state(tf.reduce_mean(tf.cast(ensemble_correct, tf.float32)))
+        return {name: self.trackers[name].result() for name in ("target_loss", "accuracy", "ensemble_accuracy")}
+
+    # ---- mixer pre-training ---------------------------------------------------
+    def pretrain_mixer(self, steps: int, batch_size: int = 256, learning_rate: float = 1e-3) -> float:
+        """Match the codes' mean and covariance to N(0, I) (the authors' optional warm-up).
+
+        Returns the final moment-matching loss.
+        """
+        if self.mixer is None or steps <= 0:
+            return 0.0
+        optimizer = keras.optimizers.Adam(learning_rate)
+        eye = tf.eye(self.code_dim)
+
+        @tf.function
+        def step():
+            with tf.GradientTape() as tape:
+                codes = self.mixer(self.sample_noise(batch_size), training=True)  # [n, L, d]
+                mean = tf.reduce_mean(codes, axis=0)  # [L, d]
+                centred = codes - mean
+                cov = tf.einsum("nli,nlj->lij", centred, centred) / (batch_size - 1)
+                loss = tf.reduce_sum(tf.square(mean)) + tf.reduce_sum(tf.square(cov - eye))
+            grads = tape.gradient(loss, self.mixer.trainable_variables)
+            optimizer.apply_gradients(zip(grads, self.mixer.trainable_variables))
+            return loss
+
+        loss = 0.0
+        for _ in range(steps):
+            loss = step()
+        return float(loss)
+
+
+def build_hypergan(config: TrainConfig) -> HyperGAN:
+    """The HyperGAN that `config` describes, with freshly initialised weights."""
+    keras.utils.set_random_seed(config.seed)
+    target = get_target(config.target, config.num_classes)
+    num_layers = len(target.layers)
+    mixer = None
+    noise_dim = config.noise_dim
+    if config.use_mixer:
+        mixer = Mixer(num_layers, config.code_dim, config.hidden_units, config.batch_norm, name="mixer")
+    else:
+        noise_dim = num_layers * config.code_dim
+    generators = [LayerGenerator.for_layer(layer, config.hidden_units, config.batch_norm) for layer in target.layers]
+    return HyperGAN(
+        target,
+        mixer,
+        generators,
+        Discriminator(config.hidden_units, name="discriminator"),
+        noise_dim=noise_dim,
+        code_dim=config.code_dim,
+        networks_per_step=config.networks_per_step,
+        beta=config.beta,
+        input_mean=config.input_mean if config.input_mean is not None else 0.0,
+        input_std=config.input_std if config.input_std is not None else 1.0,
+        seed=config.seed,
+    )
+
+
+def fixed_noise(num_networks: int, noise_dim: int, seed: int) -> np.ndarray:
+    """The same networks for the same seed, independent of TensorFlow's RNG state."""
+    return np.random.default_rng(seed).standard_normal((num_networks, noise_dim)).astype(np.float32)

@@ -1,0 +1,64 @@
+"""Ensemble metrics on predicted probabilities (NumPy; fractions in [0, 1], NLL in nats).
+
+`probabilities` is [num_networks, num_examples, num_classes] throughout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ECE_BINS = 15
+
+
+def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Accuracy of one prediction [N, C]."""
+    return float(np.mean(np.argmax(probabilities, -1) == labels))
+
+
+def per_network_accuracy(probabilities: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return np.mean(np.argmax(probabilities, -1) == labels[None, :], axis=1)
+
+
+def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    picked = probabilities[np.arange(len(labels)), labels]
+    return float(-np.mean(np.log(np.clip(picked, 1e-12, 1.0))))
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
+    """|accuracy - confidence| averaged over equal-width confidence bins, weighted by bin size."""
+    confidence = probabilities.max(-1)
+    correct = np.argmax(probabilities, -1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        in_bin = which == b
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+
+
+def pairwise_disagreement(probabilities: np.ndarray) -> float:
+    """Fraction of inputs on which two networks disagree, averaged over all pairs.
+
+    Counted per input from how many networks vote for each class, so 100 networks
+    cost one pass instead of 4,950 pairwise comparisons.
+    """
+    n, _, classes = probabilities.shape
+    if n < 2:
+        return 0.0
+    votes = np.argmax(probabilities, -1)  # [n, N]
+    counts = np.stack([(votes == c).sum(0) for c in range(classes)], -1)  # [N, C]
+    agreeing_pairs = (counts * (counts - 1)).sum(-1) / 2
+    return float(1.0 - np.mean(agreeing_pairs) / (n * (n - 1) / 2))
+
+
+def l2_std_over_mean(weights: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per layer: std / mean over networks of the L2 norm of the layer's kernel (paper, Table 1)."""
+    result = {}
+    for name, kernel in weights.items():
+        if not name.endswith("/kernel"):
+            continue
+        norms = np.linalg.norm(np.reshape(kernel, (kernel.shape[0], -1)), axis=1)
+        result[name.split("/")[0]] = float(norms.std() / norms.mean())
+    return result

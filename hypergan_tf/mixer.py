@@ -1,0 +1,47 @@
+"""The mixer Q(z|s): one noise vector in, one code per target layer out."""
+
+from __future__ import annotations
+
+import keras
+
+
+def mlp_block(units: int, batch_norm: bool) -> list[keras.layers.Layer]:
+    """Dense -> (batch norm over the K sampled networks) -> ReLU."""
+    block = [keras.layers.Dense(units, use_bias=not batch_norm)]
+    if batch_norm:
+        block.append(keras.layers.BatchNormalization())
+    block.append(keras.layers.ReLU())
+    return block
+
+
+class Mixer(keras.Model):
+    """s [K, noise_dim] -> codes [K, num_layers, code_dim].
+
+    The layers of one network are correlated; mixing one noise vector into all the
+    codes lets the generators produce layers that fit together (the paper's ablation
+    without a mixer loses diversity).
+    """
+
+    def __init__(self, num_layers: int, code_dim: int, hidden_units: int = 512, batch_norm: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.num_layers = num_layers
+        self.code_dim = code_dim
+        self.hidden_units = hidden_units
+        self.batch_norm = batch_norm
+        self.blocks = mlp_block(hidden_units, batch_norm) + mlp_block(hidden_units, batch_norm)
+        self.out = keras.layers.Dense(num_layers * code_dim)
+
+    def call(self, noise, training=False):
+        x = noise
+        for layer in self.blocks:
+            x = layer(x, training=training)
+        return keras.ops.reshape(self.out(x), (-1, self.num_layers, self.code_dim))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_layers": self.num_layers,
+            "code_dim": self.code_dim,
+            "hidden_units": self.hidden_units,
+            "batch_norm": self.batch_norm,
+        }

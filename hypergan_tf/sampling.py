@@ -1,0 +1,51 @@
+"""Sampling networks from a trained HyperGAN and running them as an ensemble, in chunks.
+
+Memory is bounded by evaluating `network_chunk` networks on `image_batch` images at a
+time (activations grow with both), while every chunk is still one vectorised call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from hypergan_tf.hypergan import HyperGAN
+
+
+def sample_weights(model: HyperGAN, noise: np.ndarray, chunk: int = 100) -> dict[str, np.ndarray]:
+    """noise [n, noise_dim] -> {"<layer>/kernel": [n, ...], ...} as NumPy arrays."""
+    parts: dict[str, list] = {}
+    for start in range(0, len(noise), chunk):
+        _, weights = model.generate(tf.constant(noise[start : start + chunk]), training=False)
+        for name, value in weights.items():
+            parts.setdefault(name, []).append(value.numpy())
+    return {name: np.concatenate(values) for name, values in parts.items()}
+
+
+def predict_probabilities(
+    model: HyperGAN,
+    images: np.ndarray,
+    weights: dict[str, np.ndarray],
+    network_chunk: int = 25,
+    image_batch: int = 500,
+    progress=None,
+) -> np.ndarray:
+    """Softmax outputs of every network on every image: [n_networks, n_images, classes].
+
+    `images` are uint8 or floats in [0, 1]; `progress(n)` is called after each chunk.
+    """
+    classify = tf.function(lambda x, w: tf.nn.softmax(model.classify(x, w)))
+    num_networks = next(iter(weights.values())).shape[0]
+    rows = []
+    for n0 in range(0, num_networks, network_chunk):
+        chunk = {name: tf.constant(value[n0 : n0 + network_chunk]) for name, value in weights.items()}
+        columns = []
+        for i0 in range(0, len(images), image_batch):
+            batch = images[i0 : i0 + image_batch]
+            if batch.dtype == np.uint8:
+                batch = batch.astype(np.float32) / 255.0
+            columns.append(classify(tf.constant(batch), chunk).numpy())
+            if progress is not None:
+                progress(1)
+        rows.append(np.concatenate(columns, axis=1))
+    return np.concatenate(rows, axis=0)

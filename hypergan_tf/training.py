@@ -1,0 +1,200 @@
+"""`train(config, run_dir)`: data -> HyperGAN -> fit() -> weights, logs and config on disk.
+
+Run directory layout::
+
+    RUN/config.json                  the resolved TrainConfig
+    RUN/model.weights.h5             final weights (written when training ends)
+    RUN/checkpoints/last.weights.h5  weights at the end of the last finished epoch
+    RUN/logs/{train,validation}/     Keras scalars (losses, accuracies)
+    RUN/logs/sampler/                diversity, weight/code histograms, filters, HParams
+    RUN/train_summary.json           final metrics and timing
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from hypergan_tf.config import TrainConfig
+from hypergan_tf.data import load_dataset
+from hypergan_tf.errors import HyperganError
+from hypergan_tf.hypergan import HyperGAN, build_hypergan
+from hypergan_tf.summaries import SamplerSummaries
+from hypergan_tf.target import get_target
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.weights.h5"
+SUMMARY_FILE = "train_summary.json"
+
+
+def atomic_save_weights(model: keras.Model, path: Path) -> None:
+    """Save to a temporary name, then rename: a kill never leaves a half-written file."""
+    tmp = path.with_name(path.name.replace(".weights.h5", ".partial.weights.h5"))
+    model.save_weights(tmp)
+    tmp.replace(path)
+
+
+def input_pipeline(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle_seed: int | None) -> tf.data.Dataset:
+    """uint8 images -> batches of float pixels in [0, 1]; shuffled and repeated for training."""
+    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(labels), seed=shuffle_seed, reshuffle_each_iteration=True).repeat()
+    ds = ds.batch(batch_size, drop_remainder=shuffle_seed is not None)
+    return ds.map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, y), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def split_validation(images, labels, count: int, seed: int):
+    """Hold out `count` training examples (at most 10%) for monitoring; the test split stays unseen."""
+    count = min(count, len(labels) // 10)
+    order = np.random.default_rng(seed).permutation(len(labels))
+    val, train = order[:count], order[count:]
+    return (images[train], labels[train]), (images[val], labels[val])
+
+
+class StopAtStep(keras.callbacks.Callback):
+    """Ends training after exactly `steps` optimizer steps (for --steps)."""
+
+    def __init__(self, steps: int):
+        super().__init__()
+        self.steps = steps
+        self.done = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.done += 1
+        if self.done >= self.steps:
+            self.model.stop_training = True
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops at the first non-finite loss, before a bad state can be checkpointed."""
+
+    def __init__(self):
+        super().__init__()
+        self.diverged_at: int | None = None
+        self.step = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if logs and not all(math.isfinite(float(v)) for v in logs.values()):
+            self.diverged_at = self.step
+            self.model.stop_training = True
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    def __init__(self, path: Path, guard: DivergenceGuard):
+        super().__init__()
+        self.path = path
+        self.guard = guard
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.guard.diverged_at is None:
+            atomic_save_weights(self.model, self.path)
+
+
+def prepare_run_dir(run_dir: Path, config: TrainConfig, overwrite: bool) -> None:
+    existing = run_dir / CONFIG_FILE
+    if existing.exists() and not overwrite:
+        raise HyperganError(f"{run_dir} already holds a run; pass --overwrite to replace it, or choose another --run-dir")
+    try:
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise HyperganError(f"cannot create run directory {run_dir} ({err.strerror}); choose a writable --run-dir") from None
+
+
+def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None = None, overwrite: bool = False, verbose: int = 2) -> dict:
+    """Train a HyperGAN as `config` says; returns the final metrics (also in train_summary.json)."""
+    run_dir = Path(run_dir)
+    get_target(config.target)  # unknown target: fail before loading data
+    data = load_dataset(config.dataset, data_dir)
+    (train_x, train_y), (val_x, val_y) = split_validation(data.train_images, data.train_labels, config.validation_examples, config.seed)
+    pixels = train_x.astype(np.float32) / 255.0
+    config = dataclasses.replace(
+        config, num_classes=data.num_classes, input_mean=float(pixels.mean()), input_std=float(pixels.std())
+    )
+    del pixels
+    target = get_target(config.target, config.num_classes)
+    if tuple(data.image_shape) != tuple(target.input_shape):
+        raise HyperganError(
+            f"dataset {config.dataset} has images of shape {data.image_shape} but target {config.target} expects {target.input_shape}; choose a matching --target"
+        )
+    prepare_run_dir(run_dir, config, overwrite)
+    config.save(run_dir / CONFIG_FILE)
+
+    steps_per_epoch = len(train_y) // config.batch_size
+    if steps_per_epoch < 1:
+        raise HyperganError(f"--batch-size {config.batch_size} is larger than the {len(train_y)} training examples")
+    total_steps = config.steps or config.epochs * steps_per_epoch
+    epochs = math.ceil(total_steps / steps_per_epoch)
+
+    model = build_hypergan(config)
+    model.pretrain_mixer(config.mixer_pretrain_steps)
+    g_lr = config.g_learning_rate
+    if config.lr_schedule == "cosine":
+        g_lr = keras.optimizers.schedules.CosineDecay(config.g_learning_rate, decay_steps=total_steps, alpha=0.01)
+    model.compile(
+        g_optimizer=keras.optimizers.Adam(g_lr),
+        d_optimizer=keras.optimizers.Adam(config.d_learning_rate, beta_1=0.5),
+    )
+
+    guard = DivergenceGuard()
+    sampler_summaries = SamplerSummaries(run_dir / "logs" / "sampler", config.summary_networks, config.seed, config.to_dict())
+    callbacks = [
+        guard,
+        keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), update_freq=100),
+        sampler_summaries,
+        EpochCheckpoint(run_dir / "checkpoints" / "last.weights.h5", guard),
+    ]
+    if config.steps:
+        callbacks.append(StopAtStep(config.steps))
+    validation = input_pipeline(val_x, val_y, 500, None) if len(val_y) else None
+    started = time.perf_counter()
+    history = model.fit(
+        input_pipeline(train_x, train_y, config.batch_size, config.seed),
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=validation,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - started
+    if guard.diverged_at is not None:
+        raise HyperganError(
+            f"training diverged (non-finite loss) at step {guard.diverged_at}; the last good weights are in "
+            f"{run_dir / 'checkpoints' / 'last.weights.h5'}. Lower --g-learning-rate or --beta and train again with --overwrite"
+        )
+    atomic_save_weights(model, run_dir / WEIGHTS_FILE)
+    summary = {
+        "dataset": config.dataset,
+        "data_source": data.source,
+        "steps": int(model.g_optimizer.iterations.numpy()),
+        "epochs": len(history.epoch),
+        "train_seconds": round(seconds, 1),
+        "final": {k: float(v[-1]) for k, v in history.history.items()},
+        "diversity_l2_std_over_mean": sampler_summaries.last_diversity,
+    }
+    tmp = run_dir / (SUMMARY_FILE + ".tmp")
+    tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    tmp.replace(run_dir / SUMMARY_FILE)
+    return summary
+
+
+def load_run(run_dir: str | Path, weights: str = WEIGHTS_FILE) -> tuple[TrainConfig, HyperGAN]:
+    """Rebuild a trained HyperGAN from its run directory."""
+    run_dir = Path(run_dir)
+    config = TrainConfig.load(run_dir / CONFIG_FILE)
+    path = run_dir / weights
+    if not path.is_file():
+        raise HyperganError(f"{path} not found: training in {run_dir} did not finish; train again, or resume it")
+    model = build_hypergan(config)
+    try:
+        model.load_weights(path)
+    except Exception as err:  # h5py / Keras raise several types for damaged files
+        raise HyperganError(f"{path} cannot be loaded ({type(err).__name__}: {err}); the file is damaged: train again") from None
+    return config, model
