@@ -195,13 +195,19 @@ def _load_tfds(name: str, tfds_name: str | None) -> Dataset:
     import tensorflow_datasets as tfds
 
     try:
-        (train_x, train_y), (test_x, test_y) = tfds.as_numpy(
-            tfds.load(tfds_name, split=["train", "test"], as_supervised=True, batch_size=-1)
-        )
+        splits = tfds.load(tfds_name, split=["train", "test"], as_supervised=True)
+        # Batched iteration, not batch_size=-1: the latter aborts the process on
+        # generator-backed datasets (seen with tfds.testing.mock_data, TF 2.21).
+        (train_x, train_y), (test_x, test_y) = [_to_arrays(tfds.as_numpy(split.batch(10000))) for split in splits]
     except Exception as err:  # TFDS raises many types for "no network" / "not prepared"
         raise _not_found(name, f"TensorFlow Datasets could not load it ({type(err).__name__})") from None
     num_classes = int(max(train_y.max(), test_y.max())) + 1
     return Dataset(name, "TensorFlow Datasets", num_classes, test_x.astype(np.uint8), test_y.astype(np.int32), train_x.astype(np.uint8), train_y.astype(np.int32))
+
+
+def _to_arrays(batches) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = zip(*batches)
+    return np.concatenate(images), np.concatenate(labels)
 
 
 def _load_digits() -> Dataset:

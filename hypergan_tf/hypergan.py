@@ -64,6 +64,7 @@ class HyperGAN(keras.Model):
         # Build every sub-model now, so weights can be loaded before any call.
         self.generate(tf.zeros([2, noise_dim]))
         self.discriminator(tf.zeros([1, code_dim]))
+        self.built = True
 
     def compile(self, g_optimizer, d_optimizer, **kwargs):
         super().compile(**kwargs)
@@ -141,22 +142,31 @@ class HyperGAN(keras.Model):
     # ---- steps ----------------------------------------------------------------
     def train_step(self, data):
         images, labels = data
-        k = self.networks_per_step
+        logs = {}
         if self.beta > 0:
-            codes = tf.reshape(self.codes(self.sample_noise(k), training=True), [-1, self.code_dim])
-            prior = keras.random.normal(tf.shape(codes), seed=self.seed_generator)
-            with tf.GradientTape() as tape:
-                prior_logits = self.discriminator(prior)
-                code_logits = self.discriminator(codes)
-                d_loss = self.discriminator_loss(prior_logits, code_logits)
-            grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
-            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
-            d_correct = tf.concat([tf.cast(prior_logits > 0, tf.float32), tf.cast(code_logits <= 0, tf.float32)], 0)
-            self.trackers["d_loss"].update_state(d_loss)
-            self.trackers["d_accuracy"].update_state(tf.reduce_mean(d_correct))
+            logs.update(self.discriminator_step(self.networks_per_step))
+        logs.update(self.generator_step(images, labels, self.networks_per_step))
+        return logs
 
+    def discriminator_step(self, num_networks: int) -> dict:
+        """One update of D: codes of fresh noise (label 0) against prior samples (label 1)."""
+        codes = tf.reshape(self.codes(self.sample_noise(num_networks), training=True), [-1, self.code_dim])
+        prior = keras.random.normal(tf.shape(codes), seed=self.seed_generator)
         with tf.GradientTape() as tape:
-            codes, weights = self.generate(self.sample_noise(k), training=True)
+            prior_logits = self.discriminator(prior)
+            code_logits = self.discriminator(codes)
+            d_loss = self.discriminator_loss(prior_logits, code_logits)
+        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        correct = tf.concat([tf.cast(prior_logits > 0, tf.float32), tf.cast(code_logits <= 0, tf.float32)], 0)
+        self.trackers["d_loss"].update_state(d_loss)
+        self.trackers["d_accuracy"].update_state(tf.reduce_mean(correct))
+        return {name: self.trackers[name].result() for name in ("d_loss", "d_accuracy")}
+
+    def generator_step(self, images, labels, num_networks: int) -> dict:
+        """One update of mixer and generators: K networks' cross-entropy + beta * adversarial."""
+        with tf.GradientTape() as tape:
+            codes, weights = self.generate(self.sample_noise(num_networks), training=True)
             logits = self.classify(images, weights)
             target_loss = self.target_loss(logits, labels)
             g_loss = target_loss
@@ -165,12 +175,10 @@ class HyperGAN(keras.Model):
         variables = self.generator_variables
         grads = tape.gradient(g_loss, variables)
         self.g_optimizer.apply_gradients(zip(grads, variables))
-
         self.trackers["target_loss"].update_state(target_loss)
         self.trackers["g_loss"].update_state(g_loss)
         self.trackers["accuracy"].update_state(self.mean_accuracy(logits, labels))
-        names = ["target_loss", "accuracy", "g_loss"] + (["d_loss", "d_accuracy"] if self.beta > 0 else [])
-        return {name: self.trackers[name].result() for name in names}
+        return {name: self.trackers[name].result() for name in ("target_loss", "accuracy", "g_loss")}
 
     def test_step(self, data):
         """Single-network and ensemble accuracy of K freshly sampled networks."""

@@ -32,10 +32,13 @@ def predict_probabilities(
 ) -> np.ndarray:
     """Softmax outputs of every network on every image: [n_networks, n_images, classes].
 
-    `images` are uint8 or floats in [0, 1]; `progress(n)` is called after each chunk.
+    `images` are uint8 or floats in [0, 1]; `progress(done, total)` is called after
+    each chunk.
     """
     classify = tf.function(lambda x, w: tf.nn.softmax(model.classify(x, w)))
     num_networks = next(iter(weights.values())).shape[0]
+    total = -(-num_networks // network_chunk) * -(-len(images) // image_batch)
+    done = 0
     rows = []
     for n0 in range(0, num_networks, network_chunk):
         chunk = {name: tf.constant(value[n0 : n0 + network_chunk]) for name, value in weights.items()}
@@ -45,7 +48,8 @@ def predict_probabilities(
             if batch.dtype == np.uint8:
                 batch = batch.astype(np.float32) / 255.0
             columns.append(classify(tf.constant(batch), chunk).numpy())
+            done += 1
             if progress is not None:
-                progress(1)
+                progress(done, total)
         rows.append(np.concatenate(columns, axis=1))
     return np.concatenate(rows, axis=0)

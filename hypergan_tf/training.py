@@ -161,6 +161,7 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
         steps_per_epoch=steps_per_epoch,
         validation_data=validation,
         callbacks=callbacks,
+        shuffle=False,  # the pipeline shuffles
         verbose=verbose,
     )
     seconds = time.perf_counter() - started

@@ -1,0 +1,166 @@
+"""The `hypergan-tf` command line: train, evaluate and inspect HyperGAN runs.
+
+Installed as the import package `hypergan_tf_cli` (a top-level `cli` would clash with
+other packages). Every user-facing failure is a HyperganError: one line, exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the output
+
+import click  # noqa: E402
+
+from hypergan_tf.config import TrainConfig  # noqa: E402
+from hypergan_tf.data import DATASETS  # noqa: E402
+from hypergan_tf.errors import HyperganError  # noqa: E402
+from hypergan_tf.target import PRESETS  # noqa: E402
+
+DEFAULTS = TrainConfig()
+EXIT_USER_ERROR = 2
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of integers, e.g. 1,5,10,100") from None
+    if not values or min(values) < 1:
+        raise click.BadParameter("give positive integers, e.g. 1,5,10,100")
+    return values
+
+
+class UserError(click.ClickException):
+    """Printed as "Error: <message>" without a traceback; exit code 2."""
+
+    exit_code = EXIT_USER_ERROR
+
+
+class HyperganGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except HyperganError as err:
+            raise UserError(str(err)) from None
+
+
+@click.group(cls=HyperganGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hypergan-tf")
+def cli():
+    """HyperGAN: train a generator of classifiers, then sample whole ensembles from noise."""
+
+
+@cli.command()
+@click.option("--dataset", type=click.Choice([d for d in DATASETS if d != "notmnist"]), default=DEFAULTS.dataset, show_default=True)
+@click.option("--run-dir", type=click.Path(file_okay=False), required=True, help="Where config, checkpoints and TensorBoard logs go.")
+@click.option("--target", type=click.Choice(sorted(PRESETS)), default=DEFAULTS.target, show_default=True, help="Architecture of the generated networks.")
+@click.option("--epochs", type=int, default=DEFAULTS.epochs, show_default=True)
+@click.option("--steps", type=int, default=None, help="Train for exactly this many steps (overrides --epochs).")
+@click.option("--networks-per-step", type=int, default=DEFAULTS.networks_per_step, show_default=True, help="K: networks sampled per step.")
+@click.option("--batch-size", type=int, default=DEFAULTS.batch_size, show_default=True, help="Images per step, shared by the K networks.")
+@click.option("--beta", type=float, default=DEFAULTS.beta, show_default=True, help="Weight of the adversarial term on the codes (0 = no discriminator).")
+@click.option("--g-learning-rate", type=float, default=DEFAULTS.g_learning_rate, show_default=True, help="Mixer and generators (Adam).")
+@click.option("--d-learning-rate", type=float, default=DEFAULTS.d_learning_rate, show_default=True, help="Discriminator (Adam).")
+@click.option("--lr-schedule", type=click.Choice(["cosine", "constant"]), default=DEFAULTS.lr_schedule, show_default=True)
+@click.option("--code-dim", type=int, default=DEFAULTS.code_dim, show_default=True, help="d: size of each layer code.")
+@click.option("--no-mixer", is_flag=True, help="Ablation: independent noise per generator, no mixer.")
+@click.option("--batch-norm/--no-batch-norm", default=DEFAULTS.batch_norm, show_default=True, help="Batch norm over the K networks inside mixer and generators.")
+@click.option("--mixer-pretrain-steps", type=int, default=DEFAULTS.mixer_pretrain_steps, show_default=True, help="Match the codes' mean/covariance to N(0, I) first.")
+@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Offline data sets as DIR/<dataset>/ (default: $HYPERGAN_TF_DATA_DIR, else TensorFlow Datasets).")
+@click.option("--overwrite", is_flag=True, help="Replace a run already in --run-dir.")
+def train(run_dir, data_dir, overwrite, no_mixer, **options):
+    """Train a HyperGAN; writes RUN/config.json, checkpoints and TensorBoard logs."""
+    from hypergan_tf.training import train as run_training
+
+    config = TrainConfig(use_mixer=not no_mixer, **options)
+    verbose = 1 if sys.stdout.isatty() else 2
+    summary = run_training(config, run_dir, data_dir=data_dir, overwrite=overwrite, verbose=verbose)
+    final = summary["final"]
+    click.echo(f"data: {summary['data_source']}")
+    click.echo(f"trained {summary['steps']} steps in {summary['train_seconds']:.0f} s")
+    if "val_accuracy" in final:
+        click.echo(
+            f"validation: single network {final['val_accuracy']:.4f}, "
+            f"{config.eval_networks}-network ensemble {final['val_ensemble_accuracy']:.4f}"
+        )
+    click.echo("diversity (L2 std/mean): " + ", ".join(f"{k} {v:.3f}" for k, v in summary["diversity_l2_std_over_mean"].items()))
+    click.echo(f"run saved in {run_dir}; next: hypergan-tf evaluate {run_dir}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--dataset", type=click.Choice(DATASETS), default=None, help="Test split to use (default: the run's data set).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--ensemble-sizes", default="1,5,10,100", show_default=True, callback=lambda c, p, v: _int_list(v))
+@click.option("--num-networks", type=int, default=100, show_default=True, help="Networks sampled for single-network statistics.")
+@click.option("--seed", type=int, default=None, help="Seed of the sampled networks (default: a fixed evaluation seed).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the results here (default: RUN/evaluation.json).")
+def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, json_path):
+    """Test accuracy of single sampled networks and of ensembles, calibration and diversity."""
+    from hypergan_tf.evaluation import EVAL_SEED, evaluate_run
+
+    with click.progressbar(length=1, label="evaluating", file=sys.stderr) as bar:
+        def progress(done, total):
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        result = evaluate_run(
+            run_dir, dataset, data_dir, ensemble_sizes, num_networks, EVAL_SEED if seed is None else seed, progress
+        )
+    single = result["single_network"]
+    click.echo(f"dataset {result['dataset']}, {result['num_test_examples']} test examples")
+    click.echo(f"single network: accuracy {single['accuracy_mean']:.4f} +- {single['accuracy_std']:.4f} over {single['num_networks']} networks")
+    click.echo(f"{'ensemble':>9} {'accuracy':>9} {'nll':>8} {'ece':>8}")
+    for size, row in result["ensembles"].items():
+        click.echo(f"{size:>9} {row['accuracy']:>9.4f} {row['nll']:>8.4f} {row['ece']:>8.4f}")
+    diversity = result["diversity"]
+    click.echo(f"pairwise disagreement: {diversity['pairwise_disagreement']:.4f}")
+    click.echo("L2 std/mean: " + ", ".join(f"{k} {v:.3f}" for k, v in diversity["l2_std_over_mean"].items()))
+    path = Path(json_path) if json_path else Path(run_dir) / "evaluation.json"
+    _write_json(path, result)
+    click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--check", "check_name", type=click.Choice(DATASETS), default=None, help="Exit 0 if this data set can be loaded, else 2.")
+def datasets(data_dir, check_name):
+    """List the data sets and where each one would be loaded from."""
+    from hypergan_tf.data import load_dataset
+
+    for name in [check_name] if check_name else DATASETS:
+        try:
+            data = load_dataset(name, data_dir, need_train=False)
+        except HyperganError as err:
+            if check_name:
+                raise
+            click.echo(f"{name:10} not found ({err})")
+            continue
+        train_count = 0 if data.train_labels is None else len(data.train_labels)
+        click.echo(f"{name:10} {train_count:6d} train / {len(data.test_labels):5d} test, {data.num_classes} classes, "
+                   f"images {data.image_shape}, from {data.source}")
+
+
+def _write_json(path: Path, value: dict) -> None:
+    """Atomically, and with a clear error when the place is not writable."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(value, indent=2) + "\n")
+        tmp.replace(path)
+    except OSError as err:
+        raise HyperganError(f"cannot write {path} ({err.strerror}); choose a writable path with --json") from None
+
+
+def main():
+    """Console entry point."""
+    cli(prog_name="hypergan-tf")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""`evaluate_run`: accuracy of single sampled networks and of ensembles, plus diversity.
+
+The JSON it returns has a fixed shape that other tools read (fractions in [0, 1])::
+
+    {"dataset": "mnist", "num_test_examples": 10000,
+     "single_network": {"accuracy_mean": .., "accuracy_std": .., "num_networks": 100},
+     "ensembles": {"10": {"accuracy": .., "nll": .., "ece": ..}, ...},
+     "diversity": {"pairwise_disagreement": .., "l2_std_over_mean": {"conv1": .., ...}}}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from hypergan_tf import metrics
+from hypergan_tf.data import load_dataset
+from hypergan_tf.errors import HyperganError
+from hypergan_tf.hypergan import fixed_noise
+from hypergan_tf.sampling import predict_probabilities, sample_weights
+from hypergan_tf.training import load_run
+
+DEFAULT_ENSEMBLE_SIZES = (1, 5, 10, 100)
+EVAL_SEED = 12345  # networks drawn for evaluation: fixed, and not the ones used for monitoring
+
+
+def summarise(probabilities: np.ndarray, labels: np.ndarray, weights: dict[str, np.ndarray], ensemble_sizes) -> dict:
+    """The evaluation dict (minus the dataset fields) from every network's predictions."""
+    single = metrics.per_network_accuracy(probabilities, labels)
+    ensembles = {}
+    for size in ensemble_sizes:
+        mean = probabilities[:size].mean(axis=0)
+        ensembles[str(size)] = {
+            "accuracy": metrics.accuracy(mean, labels),
+            "nll": metrics.negative_log_likelihood(mean, labels),
+            "ece": metrics.expected_calibration_error(mean, labels),
+        }
+    return {
+        "single_network": {
+            "accuracy_mean": float(single.mean()),
+            "accuracy_std": float(single.std()),
+            "num_networks": int(len(single)),
+        },
+        "ensembles": ensembles,
+        "diversity": {
+            "pairwise_disagreement": metrics.pairwise_disagreement(probabilities),
+            "l2_std_over_mean": metrics.l2_std_over_mean(weights),
+        },
+    }
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    dataset: str | None = None,
+    data_dir: str | Path | None = None,
+    ensemble_sizes=DEFAULT_ENSEMBLE_SIZES,
+    num_networks: int = 100,
+    seed: int = EVAL_SEED,
+    progress=None,
+) -> dict:
+    """Sample max(num_networks, largest ensemble) networks and score them on a test split."""
+    if not ensemble_sizes or min(ensemble_sizes) < 1:
+        raise HyperganError("--ensemble-sizes must be positive integers, e.g. 1,5,10,100")
+    if num_networks < 1:
+        raise HyperganError("--num-networks must be at least 1")
+    config, model = load_run(run_dir)
+    data = load_dataset(dataset or config.dataset, data_dir, need_train=False)
+    if tuple(data.image_shape) != tuple(model.target.input_shape):
+        raise HyperganError(
+            f"dataset {data.name} has images of shape {data.image_shape}, but the run's target expects {model.target.input_shape}"
+        )
+    n = max(num_networks, max(ensemble_sizes))
+    weights = sample_weights(model, fixed_noise(n, model.noise_dim, seed))
+    probabilities = predict_probabilities(model, data.test_images, weights, progress=progress)
+    return {
+        "dataset": data.name,
+        "num_test_examples": int(len(data.test_labels)),
+        **summarise(probabilities, data.test_labels, weights, sorted(set(ensemble_sizes))),
+    }
+

@@ -1,0 +1,54 @@
+"""Shared fixtures: tiny models and tiny generated data, so each test takes seconds."""
+
+import gzip
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from hypergan_tf.config import TrainConfig  # noqa: E402
+
+TINY = dict(noise_dim=16, code_dim=8, hidden_units=32, networks_per_step=4, batch_size=32, summary_networks=4, eval_networks=3)
+
+
+@pytest.fixture
+def tiny_config():
+    """A HyperGAN small enough to train in seconds on the bundled digits set."""
+    return TrainConfig(dataset="digits", num_classes=10, input_mean=0.2, input_std=0.3, **TINY)
+
+
+def write_idx(path, array: np.ndarray, compress: bool = True) -> None:
+    """Write `array` (uint8) in the MNIST IDX format."""
+    magic = 0x0800 | array.ndim
+    header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    data = header + array.astype(np.uint8).tobytes()
+    if compress:
+        with gzip.open(path, "wb") as f:
+            f.write(data)
+    else:
+        path.write_bytes(data)
+
+
+def make_idx_dataset(folder, num_train=60, num_test=20, seed=0, splits=("train", "t10k")):
+    """A small MNIST-format data set: label-dependent bright rows make it learnable."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    for split, count in (("train", num_train), ("t10k", num_test)):
+        if split not in splits:
+            continue
+        labels = rng.integers(0, 10, count).astype(np.uint8)
+        images = rng.integers(0, 50, (count, 28, 28)).astype(np.uint8)
+        for i, label in enumerate(labels):
+            images[i, 2 + 2 * label : 4 + 2 * label] = 255
+        write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels)
+        arrays[split] = (images, labels)
+    return arrays
+
+
+@pytest.fixture
+def no_data_dir_env(monkeypatch):
+    monkeypatch.delenv("HYPERGAN_TF_DATA_DIR", raising=False)

@@ -1,0 +1,105 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import TINY, make_idx_dataset
+from hypergan_tf_cli.main import cli
+
+TINY_TRAIN_OPTIONS = [
+    "--steps", "6", "--networks-per-step", "3", "--batch-size", "16", "--code-dim", str(TINY["code_dim"]),
+]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """One tiny run on the bundled digits set, shared by the tests that read a run."""
+    run_dir = tmp_path_factory.mktemp("runs") / "digits"
+    result = run("train", "--dataset", "digits", "--run-dir", run_dir, *TINY_TRAIN_OPTIONS)
+    assert result.exit_code == 0, result.output
+    return run_dir, result.output
+
+
+def test_help_lists_the_commands():
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("train", "evaluate", "datasets"):
+        assert command in result.output
+
+
+def test_train_writes_config_weights_and_logs(trained_run):
+    run_dir, output = trained_run
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["dataset"] == "digits" and config["steps"] == 6 and config["networks_per_step"] == 3
+    assert config["num_classes"] == 10 and 0 < config["input_mean"] < 1
+    assert (run_dir / "model.weights.h5").is_file()
+    assert (run_dir / "checkpoints" / "last.weights.h5").is_file()
+    assert list((run_dir / "logs" / "sampler").glob("events.out.tfevents.*"))
+    assert list((run_dir / "logs" / "train").glob("events.out.tfevents.*"))
+    summary = json.loads((run_dir / "train_summary.json").read_text())
+    assert summary["steps"] == 6
+    assert "trained 6 steps" in output and "scikit-learn" in output
+
+
+def test_evaluate_writes_json_in_the_documented_shape(trained_run, tmp_path):
+    run_dir, _ = trained_run
+    path = tmp_path / "eval.json"
+    result = run("evaluate", run_dir, "--ensemble-sizes", "1,3", "--num-networks", "4", "--json", path)
+    assert result.exit_code == 0, result.output
+    report = json.loads(path.read_text())
+    assert set(report) == {"dataset", "num_test_examples", "single_network", "ensembles", "diversity"}
+    assert report["dataset"] == "digits" and report["num_test_examples"] == 360
+    assert set(report["single_network"]) == {"accuracy_mean", "accuracy_std", "num_networks"}
+    assert report["single_network"]["num_networks"] == 4
+    assert set(report["ensembles"]) == {"1", "3"}
+    for row in report["ensembles"].values():
+        assert set(row) == {"accuracy", "nll", "ece"} and 0 <= row["accuracy"] <= 1
+    assert set(report["diversity"]["l2_std_over_mean"]) == {"conv1", "conv2", "linear1"}
+    assert 0 <= report["diversity"]["pairwise_disagreement"] <= 1
+    assert "single network: accuracy" in result.output
+
+
+def test_existing_run_is_not_overwritten_without_flag(trained_run):
+    run_dir, _ = trained_run
+    before = (run_dir / "config.json").read_text()
+    result = run("train", "--dataset", "digits", "--run-dir", run_dir, *TINY_TRAIN_OPTIONS, "--beta", "0.5")
+    assert result.exit_code == 2
+    assert "already holds a run" in result.output and "--overwrite" in result.output
+    assert (run_dir / "config.json").read_text() == before
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--dataset", "imagenet", "--run-dir", "x"], "Invalid value for '--dataset'"),
+        (["train", "--networks-per-step", "0", "--run-dir", "x"], "--networks-per-step must be at least 1"),
+        (["train", "--beta", "-1", "--run-dir", "x"], "--beta must be >= 0"),
+        (["evaluate", "no-such-run"], "no-such-run/config.json not found"),
+        (["evaluate", "x", "--ensemble-sizes", "1,a"], "not a comma-separated list"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_train_mnist_never_substitutes_data(tmp_path):
+    result = run("train", "--dataset", "mnist", "--data-dir", tmp_path, "--run-dir", tmp_path / "run", "--steps", "1")
+    assert result.exit_code == 2
+    assert "dataset 'mnist' not found" in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_datasets_check_and_listing(tmp_path):
+    make_idx_dataset(tmp_path / "mnist")
+    assert run("datasets", "--data-dir", tmp_path, "--check", "mnist").exit_code == 0
+    assert run("datasets", "--data-dir", tmp_path, "--check", "notmnist").exit_code == 2
+    listing = run("datasets", "--data-dir", tmp_path).output
+    assert "mnist" in listing and "60 train" in listing and "scikit-learn" in listing
