@@ -7,11 +7,14 @@ other packages). Every user-facing failure is a HyperganError: one line, exit co
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the output
+
+logging.getLogger("absl").setLevel(logging.ERROR)  # TFDS's absl warnings are noise for users
 
 import click  # noqa: E402
 
@@ -130,12 +133,12 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--check", "check_name", type=click.Choice(DATASETS), default=None, help="Exit 0 if this data set can be loaded, else 2.")
 def datasets(data_dir, check_name):
-    """List the data sets and where each one would be loaded from."""
+    """List the data sets and where each one would be loaded from (never downloads)."""
     from hypergan_tf.data import load_dataset
 
     for name in [check_name] if check_name else DATASETS:
         try:
-            data = load_dataset(name, data_dir, need_train=False)
+            data = load_dataset(name, data_dir, need_train=False, download=False)
         except HyperganError as err:
             if check_name:
                 raise

@@ -36,7 +36,9 @@ class TrainConfig:
     validation_examples: int = 5000  # held out from the train split for monitoring
     eval_networks: int = 10  # networks sampled per validation batch
     summary_networks: int = 100  # networks sampled for the per-epoch diversity summaries
-    # Filled in by training from the data: inputs are pixels in [0, 1].
+    # Filled in by training: where the data came from (evaluate looks there too), and
+    # input statistics (inputs are pixels in [0, 1]).
+    data_dir: str | None = None
     num_classes: int | None = None
     input_mean: float | None = None
     input_std: float | None = None

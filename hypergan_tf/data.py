@@ -60,8 +60,12 @@ def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path | None:
     return Path(env) if env else None
 
 
-def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, need_train: bool = True) -> Dataset:
-    """Load `name` (one of DATASETS); raises HyperganError listing the ways to provide it."""
+def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, need_train: bool = True, download: bool = True) -> Dataset:
+    """Load `name` (one of DATASETS); raises HyperganError listing the ways to provide it.
+
+    `download=False` only uses what TensorFlow Datasets has already prepared: a quick
+    check that never waits on the network.
+    """
     if name not in SOURCES:
         raise HyperganError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     folder, tfds_name, has_train = SOURCES[name]
@@ -74,7 +78,7 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, need_t
         if root is not None:
             base = _load_offline(root / folder, name, need_train=has_train)
         else:
-            base = _load_tfds(name, tfds_name)
+            base = _load_tfds(name, tfds_name, download)
     return _derive(name, base)
 
 
@@ -189,18 +193,19 @@ def read_image_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---- TensorFlow Datasets and scikit-learn ---------------------------------------
-def _load_tfds(name: str, tfds_name: str | None) -> Dataset:
+def _load_tfds(name: str, tfds_name: str | None, download: bool) -> Dataset:
     if tfds_name is None:
         raise _not_found(name, "it is not in TensorFlow Datasets and no data dir was given")
     import tensorflow_datasets as tfds
 
     try:
-        splits = tfds.load(tfds_name, split=["train", "test"], as_supervised=True)
+        splits = tfds.load(tfds_name, split=["train", "test"], as_supervised=True, download=download)
         # Batched iteration, not batch_size=-1: the latter aborts the process on
         # generator-backed datasets (seen with tfds.testing.mock_data, TF 2.21).
         (train_x, train_y), (test_x, test_y) = [_to_arrays(tfds.as_numpy(split.batch(10000))) for split in splits]
     except Exception as err:  # TFDS raises many types for "no network" / "not prepared"
-        raise _not_found(name, f"TensorFlow Datasets could not load it ({type(err).__name__})") from None
+        why = f"{type(err).__name__}: {str(err).splitlines()[0][:200]}" if str(err) else type(err).__name__
+        raise _not_found(name, f"TensorFlow Datasets could not load it ({why})") from None
     num_classes = int(max(train_y.max(), test_y.max())) + 1
     return Dataset(name, "TensorFlow Datasets", num_classes, test_x.astype(np.uint8), test_y.astype(np.int32), train_x.astype(np.uint8), train_y.astype(np.int32))
 

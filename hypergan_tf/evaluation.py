@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from hypergan_tf import metrics
-from hypergan_tf.data import load_dataset
+from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.hypergan import fixed_noise
 from hypergan_tf.sampling import predict_probabilities, sample_weights
@@ -65,6 +65,7 @@ def evaluate_run(
     if num_networks < 1:
         raise HyperganError("--num-networks must be at least 1")
     config, model = load_run(run_dir)
+    data_dir = resolve_data_dir(data_dir) or config.data_dir  # else where the run found its data
     data = load_dataset(dataset or config.dataset, data_dir, need_train=False)
     if tuple(data.image_shape) != tuple(model.target.input_shape):
         raise HyperganError(

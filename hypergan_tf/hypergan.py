@@ -36,6 +36,7 @@ class HyperGAN(keras.Model):
         noise_dim: int = 256,
         code_dim: int = 128,
         networks_per_step: int = 32,
+        eval_networks: int = 10,
         beta: float = 1.0,
         input_mean: float = 0.0,
         input_std: float = 1.0,
@@ -52,6 +53,7 @@ class HyperGAN(keras.Model):
         self.noise_dim = noise_dim
         self.code_dim = code_dim
         self.networks_per_step = networks_per_step
+        self.eval_networks = eval_networks
         self.beta = float(beta)
         self.input_mean = float(input_mean)
         self.input_std = float(input_std)
@@ -116,9 +118,9 @@ class HyperGAN(keras.Model):
         images = (tf.cast(images, tf.float32) - self.input_mean) / self.input_std
         return self.target.forward(images, weights)
 
-    def call(self, images, training=False):
-        """Logits of `networks_per_step` freshly sampled networks: [K, B, classes]."""
-        _, weights = self.generate(self.sample_noise(self.networks_per_step), training=training)
+    def call(self, images, training=False, num_networks=None):
+        """Logits of freshly sampled networks (default `networks_per_step`): [K, B, classes]."""
+        _, weights = self.generate(self.sample_noise(num_networks or self.networks_per_step), training=training)
         return self.classify(images, weights)
 
     # ---- losses ---------------------------------------------------------------
@@ -181,9 +183,9 @@ class HyperGAN(keras.Model):
         return {name: self.trackers[name].result() for name in ("target_loss", "accuracy", "g_loss")}
 
     def test_step(self, data):
-        """Single-network and ensemble accuracy of K freshly sampled networks."""
+        """Single-network and ensemble accuracy of `eval_networks` freshly sampled networks."""
         images, labels = data
-        logits = self(images, training=False)
+        logits = self(images, training=False, num_networks=self.eval_networks)
         probabilities = tf.reduce_mean(tf.nn.softmax(logits), axis=0)
         ensemble_correct = tf.argmax(probabilities, -1, output_type=tf.int32) == tf.cast(labels, tf.int32)
         self.trackers["target_loss"].update_state(self.target_loss(logits, labels))
@@ -240,6 +242,7 @@ def build_hypergan(config: TrainConfig) -> HyperGAN:
         noise_dim=noise_dim,
         code_dim=config.code_dim,
         networks_per_step=config.networks_per_step,
+        eval_networks=config.eval_networks,
         beta=config.beta,
         input_mean=config.input_mean if config.input_mean is not None else 0.0,
         input_std=config.input_std if config.input_std is not None else 1.0,

@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from hypergan_tf.config import TrainConfig
-from hypergan_tf.data import load_dataset
+from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.hypergan import HyperGAN, build_hypergan
 from hypergan_tf.summaries import SamplerSummaries
@@ -115,8 +115,13 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
     data = load_dataset(config.dataset, data_dir)
     (train_x, train_y), (val_x, val_y) = split_validation(data.train_images, data.train_labels, config.validation_examples, config.seed)
     pixels = train_x.astype(np.float32) / 255.0
+    root = resolve_data_dir(data_dir)
     config = dataclasses.replace(
-        config, num_classes=data.num_classes, input_mean=float(pixels.mean()), input_std=float(pixels.std())
+        config,
+        data_dir=str(root.resolve()) if root else None,
+        num_classes=data.num_classes,
+        input_mean=float(pixels.mean()),
+        input_std=float(pixels.std()),
     )
     del pixels
     target = get_target(config.target, config.num_classes)
@@ -153,7 +158,7 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
     ]
     if config.steps:
         callbacks.append(StopAtStep(config.steps))
-    validation = input_pipeline(val_x, val_y, 500, None) if len(val_y) else None
+    validation = input_pipeline(val_x, val_y, config.batch_size, None) if len(val_y) else None
     started = time.perf_counter()
     history = model.fit(
         input_pipeline(train_x, train_y, config.batch_size, config.seed),

@@ -1,0 +1,100 @@
+"""Median time of one HyperGAN training step: vectorised vs a per-network Python loop.
+
+    python benchmarks/train_step.py [--networks 32,100] [--steps 15] [--json PATH]
+
+Both versions run the same mixer, generators, discriminator and optimizers in graph
+mode (tf.function) on the same synthetic batch (mnist-small, batch 100); only the
+evaluation of the K target networks differs: `TargetSpec.forward` (grouped
+convolution) or `TargetSpec.forward_loop` (one network at a time, as in the authors'
+PyTorch code). Prints a table and writes JSON (default benchmarks/results/train_step.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from hypergan_tf.config import TrainConfig  # noqa: E402
+from hypergan_tf.hypergan import HyperGAN, build_hypergan  # noqa: E402
+
+
+class PerNetworkLoopHyperGAN(HyperGAN):
+    """The baseline: identical model, target networks evaluated one after another."""
+
+    def classify(self, images, weights):
+        images = (tf.cast(images, tf.float32) - self.input_mean) / self.input_std
+        return self.target.forward_loop(images, weights)
+
+
+def step_times(model_class, networks: int, steps: int, batch_size: int = 100) -> list[float]:
+    config = TrainConfig(networks_per_step=networks, batch_size=batch_size, num_classes=10, input_mean=0.13, input_std=0.31)
+    reference = build_hypergan(config)  # build the sub-models from the config, then wrap them
+    model = model_class(
+        reference.target, reference.mixer, reference.generators, reference.discriminator,
+        noise_dim=config.noise_dim, code_dim=config.code_dim, networks_per_step=networks,
+        beta=config.beta, input_mean=config.input_mean, input_std=config.input_std, seed=0,
+    )
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-4))
+    rng = np.random.default_rng(0)
+    images = tf.constant(rng.random((batch_size, 28, 28, 1), dtype=np.float32))
+    labels = tf.constant(rng.integers(0, 10, batch_size).astype(np.int32))
+    step = tf.function(model.train_step)
+    for _ in range(3):  # trace and warm up
+        step((images, labels))["g_loss"].numpy()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step((images, labels))["g_loss"].numpy()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--networks", default="32,100", help="comma-separated K values")
+    parser.add_argument("--steps", type=int, default=15, help="timed steps per configuration")
+    parser.add_argument("--json", default=str(Path(__file__).parent / "results" / "train_step.json"))
+    args = parser.parse_args()
+
+    rows = []
+    print(f"{'K':>5} {'vectorised s':>13} {'loop s':>8} {'speed-up':>9}")
+    for k in [int(v) for v in args.networks.split(",")]:
+        vectorised = step_times(HyperGAN, k, args.steps)
+        loop = step_times(PerNetworkLoopHyperGAN, k, args.steps)
+        row = {
+            "networks_per_step": k,
+            "batch_size": 100,
+            "vectorised_median_s": statistics.median(vectorised),
+            "loop_median_s": statistics.median(loop),
+            "vectorised_times_s": vectorised,
+            "loop_times_s": loop,
+        }
+        row["speedup"] = row["loop_median_s"] / row["vectorised_median_s"]
+        rows.append(row)
+        print(f"{k:>5} {row['vectorised_median_s']:>13.3f} {row['loop_median_s']:>8.3f} {row['speedup']:>8.2f}x")
+    result = {
+        "benchmark": "train_step",
+        "target": "mnist-small",
+        "steps_timed": args.steps,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__},
+        "results": rows,
+    }
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
