@@ -6,7 +6,9 @@ Both versions run the same mixer, generators, discriminator and optimizers in gr
 mode (tf.function) on the same synthetic batch (mnist-small, batch 100); only the
 evaluation of the K target networks differs: `TargetSpec.forward` (grouped
 convolution) or `TargetSpec.forward_loop` (one network at a time, as in the authors'
-PyTorch code). Prints a table and writes JSON (default benchmarks/results/train_step.json).
+PyTorch code), the loop both traced into one graph and run eagerly step by step.
+Also reports the first call (tracing) of each graph. Prints a table and writes JSON
+(default benchmarks/results/train_step.json).
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ class PerNetworkLoopHyperGAN(HyperGAN):
         return self.target.forward_loop(images, weights)
 
 
-def step_times(model_class, networks: int, steps: int, batch_size: int = 100) -> list[float]:
+def step_times(model_class, networks: int, steps: int, batch_size: int = 100, graph: bool = True) -> tuple[list[float], float]:
+    """(times of `steps` timed steps, seconds of the first call, which traces the graph)."""
     config = TrainConfig(networks_per_step=networks, batch_size=batch_size, num_classes=10, input_mean=0.13, input_std=0.31)
     reference = build_hypergan(config)  # build the sub-models from the config, then wrap them
     model = model_class(
@@ -49,15 +52,18 @@ def step_times(model_class, networks: int, steps: int, batch_size: int = 100) ->
     rng = np.random.default_rng(0)
     images = tf.constant(rng.random((batch_size, 28, 28, 1), dtype=np.float32))
     labels = tf.constant(rng.integers(0, 10, batch_size).astype(np.int32))
-    step = tf.function(model.train_step)
-    for _ in range(3):  # trace and warm up
+    step = tf.function(model.train_step) if graph else model.train_step
+    start = time.perf_counter()
+    step((images, labels))["g_loss"].numpy()
+    first = time.perf_counter() - start
+    for _ in range(2):  # warm up
         step((images, labels))["g_loss"].numpy()
     times = []
     for _ in range(steps):
         start = time.perf_counter()
         step((images, labels))["g_loss"].numpy()
         times.append(time.perf_counter() - start)
-    return times
+    return times, first
 
 
 def main():
@@ -68,21 +74,28 @@ def main():
     args = parser.parse_args()
 
     rows = []
-    print(f"{'K':>5} {'vectorised s':>13} {'loop s':>8} {'speed-up':>9}")
+    print(f"{'K':>5} {'vectorised s':>13} {'graph loop s':>13} {'eager loop s':>13} {'vs graph loop':>14} {'vs eager loop':>14} {'trace s (vec/loop)':>19}")
     for k in [int(v) for v in args.networks.split(",")]:
-        vectorised = step_times(HyperGAN, k, args.steps)
-        loop = step_times(PerNetworkLoopHyperGAN, k, args.steps)
+        vectorised, vectorised_trace = step_times(HyperGAN, k, args.steps)
+        loop, loop_trace = step_times(PerNetworkLoopHyperGAN, k, args.steps)
+        eager, _ = step_times(PerNetworkLoopHyperGAN, k, max(3, args.steps // 3), graph=False)
         row = {
             "networks_per_step": k,
             "batch_size": 100,
             "vectorised_median_s": statistics.median(vectorised),
-            "loop_median_s": statistics.median(loop),
+            "graph_loop_median_s": statistics.median(loop),
+            "eager_loop_median_s": statistics.median(eager),
+            "vectorised_trace_s": vectorised_trace,
+            "graph_loop_trace_s": loop_trace,
             "vectorised_times_s": vectorised,
-            "loop_times_s": loop,
+            "graph_loop_times_s": loop,
+            "eager_loop_times_s": eager,
         }
-        row["speedup"] = row["loop_median_s"] / row["vectorised_median_s"]
+        row["speedup_vs_graph_loop"] = row["graph_loop_median_s"] / row["vectorised_median_s"]
+        row["speedup_vs_eager_loop"] = row["eager_loop_median_s"] / row["vectorised_median_s"]
         rows.append(row)
-        print(f"{k:>5} {row['vectorised_median_s']:>13.3f} {row['loop_median_s']:>8.3f} {row['speedup']:>8.2f}x")
+        print(f"{k:>5} {row['vectorised_median_s']:>13.3f} {row['graph_loop_median_s']:>13.3f} {row['eager_loop_median_s']:>13.3f} "
+              f"{row['speedup_vs_graph_loop']:>13.2f}x {row['speedup_vs_eager_loop']:>13.2f}x {vectorised_trace:>9.1f}/{loop_trace:.1f}")
     result = {
         "benchmark": "train_step",
         "target": "mnist-small",

@@ -130,6 +130,61 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
 
 
 @cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Model folder, e.g. exports/mnist; versions go inside.")
+@click.option("--version", "version", type=int, default=None, help="TF Serving version folder (default: the next free integer).")
+@click.option("--ensemble-size", type=int, default=100, show_default=True, help="Networks in the fixed ensemble behind serving_default.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed that draws the ensemble.")
+@click.option("--litert", "--tflite", "litert", is_flag=True, help="Also write OUT/litert/classifier.tflite and sampler.tflite.")
+def export(run_dir, out, version, ensemble_size, seed, litert):
+    """Export a SavedModel for TF Serving (and LiteRT files) from a trained run."""
+    from hypergan_tf.export import export_litert, export_saved_model
+    from hypergan_tf.training import load_run
+
+    _, model = load_run(run_dir)
+    path = export_saved_model(model, out, version, ensemble_size, seed)
+    click.echo(f"wrote SavedModel {path} (signatures serving_default, sample_weights; {ensemble_size} networks, seed {seed})")
+    if litert:
+        for name, file in export_litert(model, out, ensemble_size, seed).items():
+            click.echo(f"wrote LiteRT {name} {file} ({file.stat().st_size / 1e6:.1f} MB)")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("-n", "--num-networks", type=int, default=10, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), required=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def sample(run_dir, num_networks, out, seed):
+    """Save sampled networks as standalone .keras models of ordinary Keras layers."""
+    from hypergan_tf.export import save_networks
+    from hypergan_tf.training import load_run
+
+    _, model = load_run(run_dir)
+    paths = save_networks(model, out, num_networks, seed)
+    click.echo(f"wrote {len(paths)} networks to {out} ({paths[0].name} ... {paths[-1].name}); "
+               "keras.models.load_model opens them without hypergan-tf")
+
+
+@cli.command()
+@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--server", default="http://localhost:8501", show_default=True, help="TF Serving REST address.")
+@click.option("--model", "model_name", required=True, help="Model name on the server (its --model_name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the server's raw JSON answer.")
+def predict(images, server, model_name, as_json):
+    """Classify image files (PNG/JPEG) with an exported model on a TF Serving server."""
+    from hypergan_tf.serving_client import predict_files
+
+    result = predict_files(server, model_name, images)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"{'image':30} {'class':>5} {'prob':>6} {'entropy':>8} {'mutual_info':>11}")
+    for path, row in zip(images, result["predictions"]):
+        top = row["predicted_class"]
+        click.echo(f"{Path(path).name[:30]:30} {top:>5} {row['probabilities'][top]:>6.3f} {row['entropy']:>8.4f} {row['mutual_information']:>11.4f}")
+
+
+@cli.command()
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--check", "check_name", type=click.Choice(DATASETS), default=None, help="Exit 0 if this data set can be loaded, else 2.")
 def datasets(data_dir, check_name):
