@@ -21,6 +21,7 @@ import click  # noqa: E402
 from hypergan_tf.config import TrainConfig  # noqa: E402
 from hypergan_tf.data import DATASETS  # noqa: E402
 from hypergan_tf.errors import HyperganError  # noqa: E402
+from hypergan_tf.hypergan import NETWORK_SEED  # noqa: E402
 from hypergan_tf.target import PRESETS  # noqa: E402
 
 DEFAULTS = TrainConfig()
@@ -101,11 +102,11 @@ def train(run_dir, data_dir, overwrite, no_mixer, **options):
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--ensemble-sizes", default="1,5,10,100", show_default=True, callback=lambda c, p, v: _int_list(v))
 @click.option("--num-networks", type=int, default=100, show_default=True, help="Networks sampled for single-network statistics.")
-@click.option("--seed", type=int, default=None, help="Seed of the sampled networks (default: a fixed evaluation seed).")
+@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks (export and sample draw the same ones).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the results here (default: RUN/evaluation.json).")
 def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, json_path):
     """Test accuracy of single sampled networks and of ensembles, calibration and diversity."""
-    from hypergan_tf.evaluation import EVAL_SEED, evaluate_run
+    from hypergan_tf.evaluation import evaluate_run
 
     with click.progressbar(length=1, label="evaluating", file=sys.stderr) as bar:
         def progress(done, total):
@@ -113,7 +114,7 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
             bar.update(done - bar.pos)
 
         result = evaluate_run(
-            run_dir, dataset, data_dir, ensemble_sizes, num_networks, EVAL_SEED if seed is None else seed, progress
+            run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, progress
         )
     single = result["single_network"]
     click.echo(f"dataset {result['dataset']}, {result['num_test_examples']} test examples")
@@ -134,7 +135,7 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Model folder, e.g. exports/mnist; versions go inside.")
 @click.option("--version", "version", type=int, default=None, help="TF Serving version folder (default: the next free integer).")
 @click.option("--ensemble-size", type=int, default=100, show_default=True, help="Networks in the fixed ensemble behind serving_default.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed that draws the ensemble.")
+@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed that draws the ensemble (evaluate's default: the same networks).")
 @click.option("--litert", "--tflite", "litert", is_flag=True, help="Also write OUT/litert/classifier.tflite and sampler.tflite.")
 def export(run_dir, out, version, ensemble_size, seed, litert):
     """Export a SavedModel for TF Serving (and LiteRT files) from a trained run."""
@@ -153,7 +154,7 @@ def export(run_dir, out, version, ensemble_size, seed, litert):
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("-n", "--num-networks", type=int, default=10, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), required=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Network i is the i-th network evaluate and export draw.")
 def sample(run_dir, num_networks, out, seed):
     """Save sampled networks as standalone .keras models of ordinary Keras layers."""
     from hypergan_tf.export import save_networks

@@ -17,12 +17,11 @@ import numpy as np
 from hypergan_tf import metrics
 from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.hypergan import fixed_noise
+from hypergan_tf.hypergan import NETWORK_SEED, fixed_noise
 from hypergan_tf.sampling import predict_probabilities, sample_weights
 from hypergan_tf.training import load_run
 
 DEFAULT_ENSEMBLE_SIZES = (1, 5, 10, 100)
-EVAL_SEED = 12345  # networks drawn for evaluation: fixed, and not the ones used for monitoring
 
 
 def summarise(probabilities: np.ndarray, labels: np.ndarray, weights: dict[str, np.ndarray], ensemble_sizes) -> dict:
@@ -56,7 +55,7 @@ def evaluate_run(
     data_dir: str | Path | None = None,
     ensemble_sizes=DEFAULT_ENSEMBLE_SIZES,
     num_networks: int = 100,
-    seed: int = EVAL_SEED,
+    seed: int = NETWORK_SEED,
     progress=None,
 ) -> dict:
     """Sample max(num_networks, largest ensemble) networks and score them on a test split."""

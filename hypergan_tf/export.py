@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.hypergan import HyperGAN, fixed_noise
+from hypergan_tf.hypergan import NETWORK_SEED, HyperGAN, fixed_noise
 from hypergan_tf.sampling import sample_weights
 from hypergan_tf.target import LEAKY_RELU_SLOPE, TargetSpec
 
@@ -87,7 +87,7 @@ def next_version(out: Path) -> int:
     return max(versions, default=0) + 1
 
 
-def export_saved_model(model: HyperGAN, out: str | Path, version: int | None = None, ensemble_size: int = 100, seed: int = 0) -> Path:
+def export_saved_model(model: HyperGAN, out: str | Path, version: int | None = None, ensemble_size: int = 100, seed: int = NETWORK_SEED) -> Path:
     """Write OUT/<version>/ atomically (built in a temporary folder, then renamed)."""
     out = Path(out)
     if ensemble_size < 1:
@@ -135,7 +135,7 @@ def _convert(function: tf.types.experimental.PolymorphicFunction) -> bytes:
     return tf.lite.TFLiteConverter.from_concrete_functions([named.get_concrete_function()], holder).convert()
 
 
-def export_litert(model: HyperGAN, out: str | Path, ensemble_size: int = 100, seed: int = 0) -> dict[str, Path]:
+def export_litert(model: HyperGAN, out: str | Path, ensemble_size: int = 100, seed: int = NETWORK_SEED) -> dict[str, Path]:
     """OUT/litert/classifier.tflite (images -> probabilities of the fixed ensemble) and
     OUT/litert/sampler.tflite (noise -> weights, outputs in `TargetSpec.param_shapes` order).
 
@@ -194,7 +194,7 @@ def standalone_network(target: TargetSpec, weights: dict[str, np.ndarray], index
     return network
 
 
-def save_networks(model: HyperGAN, out: str | Path, num_networks: int, seed: int) -> list[Path]:
+def save_networks(model: HyperGAN, out: str | Path, num_networks: int, seed: int = NETWORK_SEED) -> list[Path]:
     """Sample `num_networks` networks and save each as OUT/network_<i>.keras."""
     if num_networks < 1:
         raise HyperganError("-n must be at least 1")

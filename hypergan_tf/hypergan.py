@@ -250,6 +250,11 @@ def build_hypergan(config: TrainConfig) -> HyperGAN:
     )
 
 
-def fixed_noise(num_networks: int, noise_dim: int, seed: int) -> np.ndarray:
+# Seed of the networks that evaluate, export and sample draw by default: the same
+# networks everywhere, so an export's ensemble is the one `evaluate` scored.
+NETWORK_SEED = 12345
+
+
+def fixed_noise(num_networks: int, noise_dim: int, seed: int = NETWORK_SEED) -> np.ndarray:
     """The same networks for the same seed, independent of TensorFlow's RNG state."""
     return np.random.default_rng(seed).standard_normal((num_networks, noise_dim)).astype(np.float32)

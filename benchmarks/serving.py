@@ -1,0 +1,77 @@
+"""Size, latency and accuracy of an exported SavedModel, measured the way a server sees it.
+
+    python benchmarks/serving.py exports/mnist/1 --data-dir ../shared/datasets [--repeats 20]
+
+Runs in a fresh process that never imports hypergan_tf (only TensorFlow and NumPy):
+export size on disk, median latency of `serving_default` at batch 1 and batch 100, and
+the test accuracy of the served ensemble on MNIST (read from the IDX files directly).
+Prints the figures and writes JSON (default benchmarks/results/serving.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+
+def read_idx(path: Path) -> np.ndarray:
+    raw = gzip.open(path).read()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("export", help="a version folder, e.g. exports/mnist/1")
+    parser.add_argument("--data-dir", default=os.environ.get("HYPERGAN_TF_DATA_DIR", "../shared/datasets"))
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--json", default=str(Path(__file__).parent / "results" / "serving.json"))
+    args = parser.parse_args()
+
+    export = Path(args.export)
+    size = sum(p.stat().st_size for p in export.rglob("*") if p.is_file())
+    serve = tf.saved_model.load(str(export)).signatures["serving_default"]
+    images = read_idx(Path(args.data_dir) / "mnist" / "t10k-images-idx3-ubyte.gz").astype(np.float32)[..., None] / 255.0
+    labels = read_idx(Path(args.data_dir) / "mnist" / "t10k-labels-idx1-ubyte.gz")
+
+    latency = {}
+    for batch in (1, 100):
+        x = tf.constant(images[:batch])
+        for _ in range(3):
+            serve(images=x)["probabilities"].numpy()
+        times = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            serve(images=x)["probabilities"].numpy()
+            times.append(time.perf_counter() - start)
+        latency[str(batch)] = {"median_s": statistics.median(times), "times_s": times}
+
+    predicted = np.concatenate([serve(images=tf.constant(images[i : i + 500]))["predicted_class"].numpy() for i in range(0, len(images), 500)])
+    accuracy = float(np.mean(predicted == labels))
+    assert not any(m.startswith("hypergan_tf") for m in sys.modules), "this benchmark must not import hypergan_tf"
+
+    result = {"export": str(export), "size_bytes": size, "latency": latency, "mnist_test_accuracy": accuracy, "tensorflow": tf.__version__}
+    print(f"export {export}: {size / 1e6:.1f} MB")
+    for batch, row in latency.items():
+        print(f"serving_default batch {batch:>3}: median {row['median_s'] * 1000:.1f} ms over {args.repeats} calls")
+    print(f"MNIST test accuracy of the served ensemble: {accuracy:.4f}")
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
