@@ -74,6 +74,7 @@ def cli():
 @click.option("--no-mixer", is_flag=True, help="Ablation: independent noise per generator, no mixer.")
 @click.option("--batch-norm/--no-batch-norm", default=DEFAULTS.batch_norm, show_default=True, help="Batch norm over the K networks inside mixer and generators.")
 @click.option("--mixer-pretrain-steps", type=int, default=DEFAULTS.mixer_pretrain_steps, show_default=True, help="Match the codes' mean/covariance to N(0, I) first.")
+@click.option("--backup-every", type=int, default=None, help="Steps between backups (default: one pass over the data). Re-running the same command resumes from the last one.")
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Offline data sets as DIR/<dataset>/ (default: $HYPERGAN_TF_DATA_DIR, else TensorFlow Datasets).")
 @click.option("--overwrite", is_flag=True, help="Replace a run already in --run-dir.")

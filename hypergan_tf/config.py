@@ -33,6 +33,7 @@ class TrainConfig:
     use_mixer: bool = True  # False: each generator gets its own independent noise (ablation)
     batch_norm: bool = False  # batch norm inside mixer and generators, over the K networks
     mixer_pretrain_steps: int = 0  # match the codes' mean and covariance to N(0, I) first
+    backup_every: int | None = None  # steps between backups; None = one pass over the data
     validation_examples: int = 5000  # held out from the train split for monitoring
     eval_networks: int = 10  # networks sampled per validation batch
     summary_networks: int = 100  # networks sampled for the per-epoch diversity summaries
@@ -53,6 +54,7 @@ class TrainConfig:
             (self.g_learning_rate > 0 and self.d_learning_rate > 0, "learning rates must be > 0"),
             (self.lr_schedule in ("cosine", "constant"), "--lr-schedule must be 'cosine' or 'constant'"),
             (self.noise_dim >= 1 and self.code_dim >= 1 and self.hidden_units >= 1, "model sizes must be >= 1"),
+            (self.backup_every is None or self.backup_every >= 1, "--backup-every must be at least 1 step"),
             (self.mixer_pretrain_steps >= 0, "--mixer-pretrain-steps must be >= 0"),
             (self.validation_examples >= 0, "--validation-examples must be >= 0"),
             (self.eval_networks >= 1 and self.summary_networks >= 2, "network counts for summaries must be >= 1 (>= 2 for diversity)"),

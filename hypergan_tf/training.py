@@ -4,7 +4,7 @@ Run directory layout::
 
     RUN/config.json                  the resolved TrainConfig
     RUN/model.weights.h5             final weights (written when training ends)
-    RUN/checkpoints/last.weights.h5  weights at the end of the last finished epoch
+    RUN/checkpoints/                 the last backup (weights + optimizer state, see backup.py)
     RUN/logs/{train,validation}/     Keras scalars (losses, accuracies)
     RUN/logs/sampler/                diversity, weight/code histograms, filters, HParams
     RUN/train_summary.json           final metrics and timing
@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from hypergan_tf.backup import RunBackup, read_state, restore
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.errors import HyperganError
@@ -59,16 +61,14 @@ def split_validation(images, labels, count: int, seed: int):
 
 
 class StopAtStep(keras.callbacks.Callback):
-    """Ends training after exactly `steps` optimizer steps (for --steps)."""
+    """Ends training once the optimizer has taken `steps` steps (also after a resume)."""
 
     def __init__(self, steps: int):
         super().__init__()
         self.steps = steps
-        self.done = 0
 
     def on_train_batch_end(self, batch, logs=None):
-        self.done += 1
-        if self.done >= self.steps:
+        if int(self.model.g_optimizer.iterations.numpy()) >= self.steps:
             self.model.stop_training = True
 
 
@@ -87,25 +87,39 @@ class DivergenceGuard(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class EpochCheckpoint(keras.callbacks.Callback):
-    def __init__(self, path: Path, guard: DivergenceGuard):
-        super().__init__()
-        self.path = path
-        self.guard = guard
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.guard.diverged_at is None:
-            atomic_save_weights(self.model, self.path)
+RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, SUMMARY_FILE, "evaluation.json", "checkpoints", "logs")
 
 
-def prepare_run_dir(run_dir: Path, config: TrainConfig, overwrite: bool) -> None:
+def prepare_run_dir(run_dir: Path, config: TrainConfig, overwrite: bool) -> bool:
+    """Decide what to do with `run_dir`; returns True when training should resume.
+
+    Same configuration and an unfinished run with a backup: resume. A finished run, or
+    a different configuration: refuse unless `overwrite`, which removes only the
+    files a run writes (never anything else in the folder).
+    """
     existing = run_dir / CONFIG_FILE
     if existing.exists() and not overwrite:
-        raise HyperganError(f"{run_dir} already holds a run; pass --overwrite to replace it, or choose another --run-dir")
+        old = TrainConfig.load(existing)
+        derived = ("data_dir", "num_classes", "input_mean", "input_std")
+        changed = sorted(k for k, v in config.to_dict().items() if k not in derived and old.to_dict().get(k) != v)
+        if changed:
+            raise HyperganError(
+                f"{run_dir} already holds a run with a different configuration ({', '.join(changed)}); "
+                "pass --overwrite to replace it, or choose another --run-dir"
+            )
+        if (run_dir / WEIGHTS_FILE).exists():
+            raise HyperganError(f"{run_dir} already holds a finished run; evaluate it, or pass --overwrite to train again")
+        if read_state(run_dir / "checkpoints") is not None:
+            return True
+    if overwrite:
+        for name in RUN_FILES:
+            path = run_dir / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
     try:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise HyperganError(f"cannot create run directory {run_dir} ({err.strerror}); choose a writable --run-dir") from None
+    return False
 
 
 def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None = None, overwrite: bool = False, verbose: int = 2) -> dict:
@@ -129,14 +143,17 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
         raise HyperganError(
             f"dataset {config.dataset} has images of shape {data.image_shape} but target {config.target} expects {target.input_shape}; choose a matching --target"
         )
-    prepare_run_dir(run_dir, config, overwrite)
-    config.save(run_dir / CONFIG_FILE)
-
-    steps_per_epoch = len(train_y) // config.batch_size
-    if steps_per_epoch < 1:
+    data_epoch = len(train_y) // config.batch_size
+    if data_epoch < 1:
         raise HyperganError(f"--batch-size {config.batch_size} is larger than the {len(train_y)} training examples")
-    total_steps = config.steps or config.epochs * steps_per_epoch
+    total_steps = config.steps or config.epochs * data_epoch
+    # A Keras epoch of this fit is one backup interval (by default one pass over the data).
+    steps_per_epoch = min(config.backup_every or data_epoch, total_steps)
     epochs = math.ceil(total_steps / steps_per_epoch)
+
+    resume = prepare_run_dir(run_dir, config, overwrite)
+    if not resume:
+        config.save(run_dir / CONFIG_FILE)
 
     model = build_hypergan(config)
     model.pretrain_mixer(config.mixer_pretrain_steps)
@@ -148,21 +165,28 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
         d_optimizer=keras.optimizers.Adam(config.d_learning_rate, beta_1=0.5),
     )
 
+    initial_epoch = 0
+    if resume:
+        state = restore(model, run_dir / "checkpoints")
+        initial_epoch = state["epochs_done"]
+        if verbose:
+            print(f"resuming {run_dir} from its backup at step {state['step']} of {total_steps}")
+
     guard = DivergenceGuard()
     sampler_summaries = SamplerSummaries(run_dir / "logs" / "sampler", config.summary_networks, config.seed, config.to_dict())
     callbacks = [
         guard,
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), update_freq=100),
         sampler_summaries,
-        EpochCheckpoint(run_dir / "checkpoints" / "last.weights.h5", guard),
+        RunBackup(run_dir / "checkpoints", is_healthy=lambda: guard.diverged_at is None),
+        StopAtStep(total_steps),
     ]
-    if config.steps:
-        callbacks.append(StopAtStep(config.steps))
     validation = input_pipeline(val_x, val_y, config.batch_size, None) if len(val_y) else None
     started = time.perf_counter()
     history = model.fit(
         input_pipeline(train_x, train_y, config.batch_size, config.seed),
         epochs=epochs,
+        initial_epoch=initial_epoch,
         steps_per_epoch=steps_per_epoch,
         validation_data=validation,
         callbacks=callbacks,
@@ -172,15 +196,15 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
     seconds = time.perf_counter() - started
     if guard.diverged_at is not None:
         raise HyperganError(
-            f"training diverged (non-finite loss) at step {guard.diverged_at}; the last good weights are in "
-            f"{run_dir / 'checkpoints' / 'last.weights.h5'}. Lower --g-learning-rate or --beta and train again with --overwrite"
+            f"training diverged (non-finite loss) at step {guard.diverged_at}; the last good backup in "
+            f"{run_dir / 'checkpoints'} is kept. Lower --g-learning-rate (or --beta) and train again with --overwrite"
         )
     atomic_save_weights(model, run_dir / WEIGHTS_FILE)
     summary = {
         "dataset": config.dataset,
         "data_source": data.source,
         "steps": int(model.g_optimizer.iterations.numpy()),
-        "epochs": len(history.epoch),
+        "resumed": resume,
         "train_seconds": round(seconds, 1),
         "final": {k: float(v[-1]) for k, v in history.history.items()},
         "diversity_l2_std_over_mean": sampler_summaries.last_diversity,

@@ -37,7 +37,8 @@ def test_train_writes_config_weights_and_logs(trained_run):
     assert config["dataset"] == "digits" and config["steps"] == 6 and config["networks_per_step"] == 3
     assert config["num_classes"] == 10 and 0 < config["input_mean"] < 1
     assert (run_dir / "model.weights.h5").is_file()
-    assert (run_dir / "checkpoints" / "last.weights.h5").is_file()
+    state = json.loads((run_dir / "checkpoints" / "state.json").read_text())
+    assert state["step"] == 6 and (run_dir / "checkpoints" / state["checkpoint"]).is_file()
     assert list((run_dir / "logs" / "sampler").glob("events.out.tfevents.*"))
     assert list((run_dir / "logs" / "train").glob("events.out.tfevents.*"))
     summary = json.loads((run_dir / "train_summary.json").read_text())

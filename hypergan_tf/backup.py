@@ -1,0 +1,93 @@
+"""Backups that survive SIGKILL: resume a killed training by running the same command.
+
+Every `every` steps (one Keras epoch of the fit; default one pass over the data) the
+callback writes, in this order:
+
+1. `checkpoints/ckpt-<step>.weights.h5`: model *and* optimizer state, written under a
+   temporary name and renamed, so the file is complete or absent;
+2. `checkpoints/state.json` (also by rename): the step, the finished epochs, the
+   noise generator's state and the name of the checkpoint from step 1.
+
+A kill between the two leaves the previous state.json, which still names a complete
+older checkpoint: a later run never trusts a half-written file. Older checkpoints are
+deleted only after the new state is in place.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+
+from hypergan_tf.errors import HyperganError
+
+STATE_FILE = "state.json"
+
+
+def write_json_atomically(path: Path, value) -> None:
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(json.dumps(value, indent=2) + "\n")
+    tmp.replace(path)
+
+
+class RunBackup(keras.callbacks.Callback):
+    """Writes a backup at the end of every (Keras) epoch unless training diverged."""
+
+    def __init__(self, folder: Path, is_healthy=lambda: True):
+        super().__init__()
+        self.folder = Path(folder)
+        self.is_healthy = is_healthy
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.is_healthy():
+            return
+        step = int(self.model.g_optimizer.iterations.numpy())
+        name = f"ckpt-{step:08d}.weights.h5"
+        tmp = self.folder / f"ckpt-{step:08d}.partial.weights.h5"
+        self.model.save_weights(tmp)
+        tmp.replace(self.folder / name)
+        state = {
+            "step": step,
+            "epochs_done": epoch + 1,
+            "seed_state": self.model.seed_generator.state.numpy().tolist(),
+            "checkpoint": name,
+        }
+        write_json_atomically(self.folder / STATE_FILE, state)
+        for old in self.folder.glob("ckpt-*.weights.h5"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
+
+    @property
+    def latest(self) -> Path | None:
+        state = read_state(self.folder)
+        return None if state is None else self.folder / state["checkpoint"]
+
+
+def read_state(folder: Path) -> dict | None:
+    """The last complete backup's state, or None when there is none."""
+    path = Path(folder) / STATE_FILE
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text())
+        (Path(folder) / state["checkpoint"]).stat()
+        return state
+    except (json.JSONDecodeError, KeyError, OSError) as err:
+        raise HyperganError(
+            f"the backup in {folder} is damaged ({type(err).__name__}); pass --overwrite to start this run again"
+        ) from None
+
+
+def restore(model, folder: Path) -> dict:
+    """Load the last backup into a compiled model (weights, optimizer, noise state)."""
+    for leftover in Path(folder).glob("*.partial*"):  # from a write that a kill interrupted
+        leftover.unlink()
+    state = read_state(folder)
+    path = Path(folder) / state["checkpoint"]
+    try:
+        model.load_weights(path)
+    except Exception as err:  # h5py and Keras raise several types for damaged files
+        raise HyperganError(f"backup {path} cannot be loaded ({type(err).__name__}); pass --overwrite to start again") from None
+    model.seed_generator.state.assign(state["seed_state"])
+    return state
