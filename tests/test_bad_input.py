@@ -1,0 +1,129 @@
+"""The bad-input catalogue of the README: one line naming problem and fix, exit code 2,
+no traceback, and nothing written. Each row here is a row of the README's table."""
+
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import make_idx_dataset, write_idx
+from hypergan_tf_cli.main import cli
+
+TINY = ["--steps", "2", "--networks-per-step", "2", "--batch-size", "8", "--code-dim", "8"]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("finished") / "run"
+    assert run("train", "--dataset", "digits", "--run-dir", run_dir, *TINY).exit_code == 0
+    return run_dir
+
+
+def corrupt_copy(finished_run, tmp_path, damage):
+    copy = tmp_path / "copy"
+    shutil.copytree(finished_run, copy)
+    damage(copy)
+    return copy
+
+
+def mnist_dir(tmp_path, edit=None):
+    make_idx_dataset(tmp_path / "data" / "mnist")
+    if edit:
+        edit(tmp_path / "data" / "mnist")
+    return tmp_path / "data"
+
+
+def truncate(folder):
+    path = folder / "train-images-idx3-ubyte.gz"
+    import gzip
+
+    raw = gzip.open(path).read()
+    path.unlink()
+    (folder / "train-images-idx3-ubyte").write_bytes(raw[:-10])
+
+
+CASES = {
+    "unknown dataset": (lambda t, r: ["train", "--dataset", "imagenet", "--run-dir", t / "run"], "Invalid value for '--dataset'"),
+    "unknown target": (lambda t, r: ["train", "--target", "resnet50", "--run-dir", t / "run"], "Invalid value for '--target'"),
+    "data dir missing a split": (
+        lambda t, r: ["train", "--data-dir", mnist_dir(t, lambda f: (f / "train-labels-idx1-ubyte.gz").unlink()), "--run-dir", t / "run", *TINY],
+        "is missing train-labels-idx1-ubyte.gz",
+    ),
+    "truncated IDX file": (lambda t, r: ["train", "--data-dir", mnist_dir(t, truncate), "--run-dir", t / "run", *TINY], "truncated"),
+    "wrong magic number": (
+        lambda t, r: ["train", "--data-dir", mnist_dir(t, lambda f: write_idx(f / "train-images-idx3-ubyte.gz", np.zeros(60, np.uint8))), "--run-dir", t / "run", *TINY],
+        "magic number 2049, expected 2051",
+    ),
+    "image/label count mismatch": (
+        lambda t, r: ["train", "--data-dir", mnist_dir(t, lambda f: write_idx(f / "train-labels-idx1-ubyte.gz", np.zeros(59, np.uint8))), "--run-dir", t / "run", *TINY],
+        "60 images but 59 labels",
+    ),
+    "empty class folder": (
+        lambda t, r: ["train", "--dataset", "cifar10", "--target", "cifar-small", "--data-dir", empty_class(t), "--run-dir", t / "run", *TINY],
+        "holds no .jpg or .png images",
+    ),
+    "missing final weights": (
+        lambda t, r: ["evaluate", corrupt_copy(r, t, lambda c: (c / "model.weights.h5").unlink())],
+        "did not finish",
+    ),
+    "corrupt weights file": (
+        lambda t, r: ["evaluate", corrupt_copy(r, t, lambda c: (c / "model.weights.h5").write_bytes(b"not hdf5"))],
+        "cannot be loaded",
+    ),
+    "corrupt backup": (
+        lambda t, r: ["train", "--dataset", "digits", "--run-dir", corrupt_copy(r, t, damage_backup), *TINY],
+        "backup",
+    ),
+    "not a run directory": (lambda t, r: ["evaluate", t], "config.json not found"),
+    "run dir with a different configuration": (
+        lambda t, r: ["train", "--dataset", "digits", "--run-dir", r, *TINY, "--beta", "0.5"],
+        "different configuration (beta)",
+    ),
+    "finished run, same command": (lambda t, r: ["train", "--dataset", "digits", "--run-dir", r, *TINY], "already holds a finished run"),
+    "unwritable run dir": (lambda t, r: ["train", "--dataset", "digits", "--run-dir", a_file(t) / "run", *TINY], "cannot create run directory"),
+    "unwritable JSON path": (lambda t, r: ["evaluate", r, "--num-networks", "2", "--ensemble-sizes", "1", "--json", a_file(t) / "e.json"], "cannot write"),
+    "K < 1": (lambda t, r: ["train", "--networks-per-step", "0", "--run-dir", t / "run"], "--networks-per-step must be at least 1"),
+    "beta < 0": (lambda t, r: ["train", "--beta", "-0.1", "--run-dir", t / "run"], "--beta must be >= 0"),
+    "batch size 0": (lambda t, r: ["train", "--batch-size", "0", "--run-dir", t / "run"], "--batch-size must be at least 1"),
+    "ensemble sizes not integers": (lambda t, r: ["evaluate", r, "--ensemble-sizes", "1,ten"], "not a comma-separated list"),
+}
+
+
+def empty_class(tmp_path):
+    import tensorflow as tf
+
+    root = tmp_path / "data" / "cifar10"
+    for split in ("train", "test"):
+        (root / split / "cat").mkdir(parents=True)
+        (root / split / "cat" / "0.png").write_bytes(tf.io.encode_png(np.zeros((32, 32, 3), np.uint8)).numpy())
+        (root / split / "dog").mkdir()
+    return tmp_path / "data"
+
+
+def damage_backup(copy):
+    (copy / "model.weights.h5").unlink()  # an unfinished run, so the backup is used
+    (copy / "checkpoints" / "state.json").write_text("{not json")
+
+
+def a_file(tmp_path):
+    path = tmp_path / "plain-file"
+    path.write_text("x")
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input(case, tmp_path, finished_run):
+    make_args, message = CASES[case]
+    args = make_args(tmp_path, finished_run)
+    before = sorted(p.name for p in finished_run.rglob("*"))
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "run").exists(), "nothing may be written for bad input"
+    assert sorted(p.name for p in finished_run.rglob("*")) == before
