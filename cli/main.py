@@ -76,6 +76,9 @@ def cli():
 @click.option("--mixer-pretrain-steps", type=int, default=DEFAULTS.mixer_pretrain_steps, show_default=True, help="Match the codes' mean/covariance to N(0, I) first.")
 @click.option("--backup-every", type=int, default=None, help="Steps between backups (default: one pass over the data). Re-running the same command resumes from the last one.")
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
+@click.option("--deterministic", is_flag=True, help="TensorFlow op determinism: the same seed gives the same weights (slower).")
+@click.option("--strategy", type=click.Choice(["default", "mirrored", "multiworker"]), default=DEFAULTS.strategy, show_default=True,
+              help="tf.distribute: one device, all local devices, or the workers in $TF_CONFIG.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Offline data sets as DIR/<dataset>/ (default: $HYPERGAN_TF_DATA_DIR, else TensorFlow Datasets).")
 @click.option("--overwrite", is_flag=True, help="Replace a run already in --run-dir.")
 def train(run_dir, data_dir, overwrite, no_mixer, **options):

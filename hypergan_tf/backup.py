@@ -5,8 +5,8 @@ callback writes, in this order:
 
 1. `checkpoints/ckpt-<step>.weights.h5`: model *and* optimizer state, written under a
    temporary name and renamed, so the file is complete or absent;
-2. `checkpoints/state.json` (also by rename): the step, the finished epochs, the
-   noise generator's state and the name of the checkpoint from step 1.
+2. `checkpoints/state.json` (also by rename): the step, the finished epochs and the
+   name of the checkpoint from step 1.
 
 A kill between the two leaves the previous state.json, which still names a complete
 older checkpoint: a later run never trusts a half-written file. Older checkpoints are
@@ -50,7 +50,6 @@ class RunBackup(keras.callbacks.Callback):
         state = {
             "step": step,
             "epochs_done": epoch + 1,
-            "seed_state": self.model.seed_generator.state.numpy().tolist(),
             "checkpoint": name,
         }
         write_json_atomically(self.folder / STATE_FILE, state)
@@ -80,7 +79,8 @@ def read_state(folder: Path) -> dict | None:
 
 
 def restore(model, folder: Path) -> dict:
-    """Load the last backup into a compiled model (weights, optimizer, noise state)."""
+    """Load the last backup into a compiled model (weights and optimizer state; the
+    training noise is a function of the restored step, see HyperGAN.step_normal)."""
     for leftover in Path(folder).glob("*.partial*"):  # from a write that a kill interrupted
         leftover.unlink()
     state = read_state(folder)
@@ -89,5 +89,4 @@ def restore(model, folder: Path) -> dict:
         model.load_weights(path)
     except Exception as err:  # h5py and Keras raise several types for damaged files
         raise HyperganError(f"backup {path} cannot be loaded ({type(err).__name__}); pass --overwrite to start again") from None
-    model.seed_generator.state.assign(state["seed_state"])
     return state

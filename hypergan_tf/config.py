@@ -27,6 +27,8 @@ class TrainConfig:
     d_learning_rate: float = 1e-4  # discriminator
     lr_schedule: str = "cosine"  # "cosine" or "constant"
     seed: int = 0
+    deterministic: bool = False  # TensorFlow op determinism: same seed, same weights (slower)
+    strategy: str = "default"  # "default", "mirrored" or "multiworker" (see distribution.py)
     noise_dim: int = 256  # size of s
     code_dim: int = 128  # d: size of each layer code
     hidden_units: int = 512  # width of the mixer, generator and discriminator MLPs
@@ -52,6 +54,7 @@ class TrainConfig:
             (self.steps is None or self.steps >= 1, "--steps must be at least 1"),
             (self.beta >= 0, "--beta must be >= 0 (0 turns the discriminator off)"),
             (self.g_learning_rate > 0 and self.d_learning_rate > 0, "learning rates must be > 0"),
+            (self.strategy in ("default", "mirrored", "multiworker"), "--strategy must be default, mirrored or multiworker"),
             (self.lr_schedule in ("cosine", "constant"), "--lr-schedule must be 'cosine' or 'constant'"),
             (self.noise_dim >= 1 and self.code_dim >= 1 and self.hidden_units >= 1, "model sizes must be >= 1"),
             (self.backup_every is None or self.backup_every >= 1, "--backup-every must be at least 1 step"),

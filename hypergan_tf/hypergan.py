@@ -57,6 +57,7 @@ class HyperGAN(keras.Model):
         self.beta = float(beta)
         self.input_mean = float(input_mean)
         self.input_std = float(input_std)
+        self.seed = 0 if seed is None else int(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {
             name: keras.metrics.Mean(name=name)
@@ -77,6 +78,12 @@ class HyperGAN(keras.Model):
         self.g_optimizer.build(self.generator_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Skipped: every variable exists already (sub-models in __init__, optimizers in
+        compile). Under a distribution strategy Keras' symbolic build would reduce a data
+        batch across replicas, which fails with MultiWorkerMirroredStrategy (TF 2.21,
+        Keras 3.15), and would build slots for the unused default optimizer."""
+
     @property
     def metrics(self):
         return list(self.trackers.values())
@@ -91,7 +98,17 @@ class HyperGAN(keras.Model):
 
     # ---- sampling -------------------------------------------------------------
     def sample_noise(self, num_networks: int) -> tf.Tensor:
+        """Fresh noise for sampling outside training."""
         return keras.random.normal((num_networks, self.noise_dim), seed=self.seed_generator)
+
+    def step_normal(self, shape, purpose: int) -> tf.Tensor:
+        """N(0, I) samples for one training step, a function of (seed, step, purpose) only.
+
+        Stateless, so every replica of a distributed step draws the same networks and a
+        resumed run continues the same stream; `purpose` separates the draws of a step.
+        """
+        step = tf.cast(self.g_optimizer.iterations, tf.int32)
+        return tf.random.stateless_normal(shape, seed=tf.stack([tf.constant(self.seed, tf.int32), step * 4 + purpose]))
 
     def codes(self, noise, training=False) -> tf.Tensor:
         """noise [K, noise_dim] -> codes [K, num_layers, code_dim]."""
@@ -143,22 +160,27 @@ class HyperGAN(keras.Model):
 
     # ---- steps ----------------------------------------------------------------
     def train_step(self, data):
+        """Under a distribution strategy each replica gets a shard of the data batch and
+        evaluates the same K networks on it, so the step equals the single-device step."""
         images, labels = data
         logs = {}
         if self.beta > 0:
             logs.update(self.discriminator_step(self.networks_per_step))
         logs.update(self.generator_step(images, labels, self.networks_per_step))
-        return logs
+        return self._for_keras(logs)
 
     def discriminator_step(self, num_networks: int) -> dict:
         """One update of D: codes of fresh noise (label 0) against prior samples (label 1)."""
-        codes = tf.reshape(self.codes(self.sample_noise(num_networks), training=True), [-1, self.code_dim])
-        prior = keras.random.normal(tf.shape(codes), seed=self.seed_generator)
+        noise = self.step_normal([num_networks, self.noise_dim], purpose=0)
+        codes = tf.reshape(self.codes(noise, training=True), [-1, self.code_dim])
+        prior = self.step_normal(tf.shape(codes), purpose=1)
         with tf.GradientTape() as tape:
             prior_logits = self.discriminator(prior)
             code_logits = self.discriminator(codes)
             d_loss = self.discriminator_loss(prior_logits, code_logits)
-        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+            # Gradients are summed over replicas: scale so the sum is the mean.
+            scaled = d_loss / self.distribute_strategy.num_replicas_in_sync
+        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
         correct = tf.concat([tf.cast(prior_logits > 0, tf.float32), tf.cast(code_logits <= 0, tf.float32)], 0)
         self.trackers["d_loss"].update_state(d_loss)
@@ -168,14 +190,16 @@ class HyperGAN(keras.Model):
     def generator_step(self, images, labels, num_networks: int) -> dict:
         """One update of mixer and generators: K networks' cross-entropy + beta * adversarial."""
         with tf.GradientTape() as tape:
-            codes, weights = self.generate(self.sample_noise(num_networks), training=True)
+            noise = self.step_normal([num_networks, self.noise_dim], purpose=2)
+            codes, weights = self.generate(noise, training=True)
             logits = self.classify(images, weights)
             target_loss = self.target_loss(logits, labels)
             g_loss = target_loss
             if self.beta > 0:
                 g_loss += self.beta * self.adversarial_loss(self.discriminator(tf.reshape(codes, [-1, self.code_dim])))
+            scaled = g_loss / self.distribute_strategy.num_replicas_in_sync
         variables = self.generator_variables
-        grads = tape.gradient(g_loss, variables)
+        grads = tape.gradient(scaled, variables)
         self.g_optimizer.apply_gradients(zip(grads, variables))
         self.trackers["target_loss"].update_state(target_loss)
         self.trackers["g_loss"].update_state(g_loss)
@@ -191,7 +215,14 @@ class HyperGAN(keras.Model):
         self.trackers["target_loss"].update_state(self.target_loss(logits, labels))
         self.trackers["accuracy"].update_state(self.mean_accuracy(logits, labels))
         self.trackers["ensemble_accuracy"].update_state(tf.reduce_mean(tf.cast(ensemble_correct, tf.float32)))
-        return {name: self.trackers[name].result() for name in ("target_loss", "accuracy", "ensemble_accuracy")}
+        return self._for_keras({name: self.trackers[name].result() for name in ("target_loss", "accuracy", "ensemble_accuracy")})
+
+    def _for_keras(self, logs: dict) -> dict:
+        """Keras (3.15) averages a step's logs over workers along axis 0, which a scalar
+        lacks: under MultiWorkerMirroredStrategy give each value that axis."""
+        if isinstance(self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
 
     # ---- mixer pre-training ---------------------------------------------------
     def pretrain_mixer(self, steps: int, batch_size: int = 256, learning_rate: float = 1e-3) -> float:

@@ -26,6 +26,7 @@ import tensorflow as tf
 from hypergan_tf.backup import RunBackup, read_state, restore
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.data import load_dataset, resolve_data_dir
+from hypergan_tf.distribution import make_strategy
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.hypergan import HyperGAN, build_hypergan
 from hypergan_tf.summaries import SamplerSummaries
@@ -43,13 +44,33 @@ def atomic_save_weights(model: keras.Model, path: Path) -> None:
     tmp.replace(path)
 
 
-def input_pipeline(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle_seed: int | None) -> tf.data.Dataset:
-    """uint8 images -> batches of float pixels in [0, 1]; shuffled and repeated for training."""
-    ds = tf.data.Dataset.from_tensor_slices((images, labels))
-    if shuffle_seed is not None:
-        ds = ds.shuffle(len(labels), seed=shuffle_seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.batch(batch_size, drop_remainder=shuffle_seed is not None)
-    return ds.map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, y), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+def _to_pixels(images, labels):
+    return tf.cast(images, tf.float32) / 255.0, labels
+
+
+def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, num_batches: int, first_batch: int = 0) -> tf.data.Dataset:
+    """Batches `first_batch .. first_batch + num_batches` of the seeded training order.
+
+    The order (a fresh permutation of the data per pass, drawn with NumPy) depends on
+    the seed alone, so a resumed run continues exactly where it stopped, and a
+    distributed run sees the same batches as a single device (tf.data's own shuffle
+    is re-seeded when a strategy distributes the pipeline).
+    """
+    per_pass = len(labels) // batch_size
+    passes = math.ceil((first_batch + num_batches) / per_pass)
+    rng = np.random.default_rng(seed)
+    order = np.concatenate([rng.permutation(len(labels))[: per_pass * batch_size] for _ in range(passes)])
+    order = order[first_batch * batch_size : (first_batch + num_batches) * batch_size]
+    images, labels = tf.constant(images), tf.constant(labels)
+    ds = tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
+    ds = ds.map(lambda index: (tf.gather(images, index), tf.gather(labels, index)), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.map(_to_pixels, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def evaluation_batches(images: np.ndarray, labels: np.ndarray, batch_size: int) -> tf.data.Dataset:
+    """uint8 images -> batches of float pixels in [0, 1], in order."""
+    ds = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
+    return ds.map(_to_pixels, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def split_validation(images, labels, count: int, seed: int):
@@ -126,6 +147,9 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
     """Train a HyperGAN as `config` says; returns the final metrics (also in train_summary.json)."""
     run_dir = Path(run_dir)
     get_target(config.target)  # unknown target: fail before loading data
+    strategy = make_strategy(config.strategy)  # before any other TensorFlow op (multiworker)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
     data = load_dataset(config.dataset, data_dir)
     (train_x, train_y), (val_x, val_y) = split_validation(data.train_images, data.train_labels, config.validation_examples, config.seed)
     pixels = train_x.astype(np.float32) / 255.0
@@ -155,20 +179,21 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
     if not resume:
         config.save(run_dir / CONFIG_FILE)
 
-    model = build_hypergan(config)
+    with strategy.scope():  # variables, optimizers included, are created inside the scope
+        model = build_hypergan(config)
+        g_lr = config.g_learning_rate
+        if config.lr_schedule == "cosine":
+            g_lr = keras.optimizers.schedules.CosineDecay(config.g_learning_rate, decay_steps=total_steps, alpha=0.01)
+        model.compile(
+            g_optimizer=keras.optimizers.Adam(g_lr),
+            d_optimizer=keras.optimizers.Adam(config.d_learning_rate, beta_1=0.5),
+        )
     model.pretrain_mixer(config.mixer_pretrain_steps)
-    g_lr = config.g_learning_rate
-    if config.lr_schedule == "cosine":
-        g_lr = keras.optimizers.schedules.CosineDecay(config.g_learning_rate, decay_steps=total_steps, alpha=0.01)
-    model.compile(
-        g_optimizer=keras.optimizers.Adam(g_lr),
-        d_optimizer=keras.optimizers.Adam(config.d_learning_rate, beta_1=0.5),
-    )
 
-    initial_epoch = 0
+    initial_epoch = first_batch = 0
     if resume:
         state = restore(model, run_dir / "checkpoints")
-        initial_epoch = state["epochs_done"]
+        initial_epoch, first_batch = state["epochs_done"], state["step"]
         if verbose:
             print(f"resuming {run_dir} from its backup at step {state['step']} of {total_steps}")
 
@@ -181,10 +206,10 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
         RunBackup(run_dir / "checkpoints", is_healthy=lambda: guard.diverged_at is None),
         StopAtStep(total_steps),
     ]
-    validation = input_pipeline(val_x, val_y, config.batch_size, None) if len(val_y) else None
+    validation = evaluation_batches(val_x, val_y, config.batch_size) if len(val_y) else None
     started = time.perf_counter()
     history = model.fit(
-        input_pipeline(train_x, train_y, config.batch_size, config.seed),
+        training_batches(train_x, train_y, config.batch_size, config.seed, total_steps - first_batch, first_batch),
         epochs=epochs,
         initial_epoch=initial_epoch,
         steps_per_epoch=steps_per_epoch,
@@ -205,6 +230,7 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
         "data_source": data.source,
         "steps": int(model.g_optimizer.iterations.numpy()),
         "resumed": resume,
+        "replicas": strategy.num_replicas_in_sync,
         "train_seconds": round(seconds, 1),
         "final": {k: float(v[-1]) for k, v in history.history.items()},
         "diversity_l2_std_over_mean": sampler_summaries.last_diversity,

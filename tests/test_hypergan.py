@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from hypergan_tf.hypergan import build_hypergan
-from hypergan_tf.training import input_pipeline
+from hypergan_tf.training import evaluation_batches, training_batches
 
 
 def compiled(config):
@@ -79,10 +79,10 @@ def test_short_fit_on_real_digits_beats_chance(tiny_config):
 
     data = load_dataset("digits")
     model = compiled(tiny_config)
-    train = input_pipeline(data.train_images, data.train_labels, 32, shuffle_seed=0)
+    train = training_batches(data.train_images, data.train_labels, 32, seed=0, num_batches=120)
     history = model.fit(train, epochs=3, steps_per_epoch=40, shuffle=False, verbose=0)
     assert all(np.isfinite(v).all() for v in history.history.values())
-    result = model.evaluate(input_pipeline(data.test_images, data.test_labels, 120, None), return_dict=True, verbose=0)
+    result = model.evaluate(evaluation_batches(data.test_images, data.test_labels, 120), return_dict=True, verbose=0)
     assert result["accuracy"] > 0.7, result  # chance is 0.1
     assert result["ensemble_accuracy"] > 0.7, result
 
@@ -92,3 +92,14 @@ def test_get_config_round_trips(tiny_config):
     for sub in [model.mixer, model.discriminator, *model.generators]:
         clone = type(sub).from_config(sub.get_config())
         assert clone.get_config() == sub.get_config()
+
+
+def test_training_batches_resume_exactly_where_they_stopped():
+    images = np.arange(50, dtype=np.uint8).reshape(50, 1, 1, 1)
+    labels = np.arange(50, dtype=np.int32)
+    whole = [y.numpy().tolist() for _, y in training_batches(images, labels, 8, seed=1, num_batches=14)]
+    tail = [y.numpy().tolist() for _, y in training_batches(images, labels, 8, seed=1, num_batches=4, first_batch=10)]
+    assert tail == whole[10:]
+    first_pass = sum(whole[:6], [])
+    assert len(set(first_pass)) == 48  # each pass is a permutation (without the last partial batch)
+    assert whole[:6] != whole[6:12]  # and a new one each pass
