@@ -19,7 +19,7 @@ logging.getLogger("absl").setLevel(logging.ERROR)  # TFDS's absl warnings are no
 import click  # noqa: E402
 
 from hypergan_tf.config import TrainConfig  # noqa: E402
-from hypergan_tf.data import DATASETS  # noqa: E402
+from hypergan_tf.data import DATASETS, TRAINABLE_DATASETS  # noqa: E402
 from hypergan_tf.errors import HyperganError  # noqa: E402
 from hypergan_tf.hypergan import NETWORK_SEED  # noqa: E402
 from hypergan_tf.target import PRESETS  # noqa: E402
@@ -59,7 +59,7 @@ def cli():
 
 
 @cli.command()
-@click.option("--dataset", type=click.Choice([d for d in DATASETS if d != "notmnist"]), default=DEFAULTS.dataset, show_default=True)
+@click.option("--dataset", type=click.Choice(TRAINABLE_DATASETS), default=DEFAULTS.dataset, show_default=True)
 @click.option("--run-dir", type=click.Path(file_okay=False), required=True, help="Where config, checkpoints and TensorBoard logs go.")
 @click.option("--target", type=click.Choice(sorted(PRESETS)), default=DEFAULTS.target, show_default=True, help="Architecture of the generated networks.")
 @click.option("--epochs", type=int, default=DEFAULTS.epochs, show_default=True)
@@ -132,6 +132,35 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
     path = Path(json_path) if json_path else Path(run_dir) / "evaluation.json"
     _write_json(path, result)
     click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--out-dataset", type=click.Choice(DATASETS), required=True, help="Out-of-distribution test set, e.g. notmnist (MNIST runs) or cifar5-other (cifar5 runs).")
+@click.option("--ensemble-size", type=int, default=100, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/ood_<out-dataset>.json.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Entropy density/CDF PNG (default: RUN/ood_<out-dataset>.png).")
+def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_path):
+    """Out-of-distribution detection: AUROC/AUPR of entropy, variance and mutual information."""
+    from hypergan_tf.ood import ood_run
+
+    plot_path = Path(plot_path) if plot_path else Path(run_dir) / f"ood_{out_dataset}.png"
+    with click.progressbar(length=1, label="scoring", file=sys.stderr) as bar:
+        def progress(done, total):
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        result = ood_run(run_dir, out_dataset, ensemble_size, data_dir, seed, progress, plot_path)
+    click.echo(f"in: {result['in_dataset']} ({result['num_in']}), out: {result['out_dataset']} ({result['num_out']}), "
+               f"{result['ensemble_size']} networks")
+    click.echo(f"{'score':>19} {'AUROC':>7} {'AUPR':>7} {'mean in':>9} {'mean out':>9}")
+    for name, row in result["scores"].items():
+        click.echo(f"{name:>19} {row['auroc']:>7.4f} {row['aupr']:>7.4f} {row['mean_in']:>9.4f} {row['mean_out']:>9.4f}")
+    path = Path(json_path) if json_path else Path(run_dir) / f"ood_{out_dataset}.json"
+    _write_json(path, result)
+    click.echo(f"wrote {path} and {plot_path}")
 
 
 @cli.command()

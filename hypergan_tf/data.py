@@ -30,10 +30,12 @@ SOURCES = {
     "mnist5000": ("mnist", "mnist", True),
     "cifar10": ("cifar10", "cifar10", True),
     "cifar5": ("cifar10", "cifar10", True),
+    "cifar5-other": ("cifar10", "cifar10", False),  # test images of classes 5-9: cifar5's OOD set
     "notmnist": ("notmnist", None, False),
     "digits": (None, None, True),
 }
 DATASETS = tuple(SOURCES)
+TRAINABLE_DATASETS = tuple(name for name, (_, _, has_train) in SOURCES.items() if has_train)
 
 
 @dataclasses.dataclass
@@ -88,6 +90,11 @@ def _derive(name: str, base: Dataset) -> Dataset:
     if name == "mnist5000":
         order = np.random.default_rng(SUBSET_SEED).permutation(len(base.train_labels))[:5000]
         base.train_images, base.train_labels = base.train_images[order], base.train_labels[order]
+    elif name == "cifar5-other":
+        keep = base.test_labels >= 5
+        base.test_images, base.test_labels = base.test_images[keep], base.test_labels[keep] - 5
+        base.train_images = base.train_labels = None
+        base.num_classes = 5
     elif name == "cifar5":
         keep_train, keep_test = base.train_labels < 5, base.test_labels < 5
         base.train_images, base.train_labels = base.train_images[keep_train], base.train_labels[keep_train]
