@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results_io import RESULTS, write_result
+
 CODE = "from hypergan_tf_cli.main import main; main()"
 
 
@@ -38,7 +40,7 @@ def main():
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--backup-every", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0, help="seed of the random kill times")
-    parser.add_argument("--json", default=str(Path(__file__).parent / "results" / "kill_resume.json"))
+    parser.add_argument("--json", default=str(RESULTS / "kill_resume.json"))
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
@@ -87,10 +89,7 @@ def main():
         print(f"{row['trial']:>5} {row['resumed_from_step']:>12} {row['backup_step_at_kill']:>14} {row['seconds_after_start']:>15} "
               f"{row['seconds_lost']:>15} {len(row['partial_files_left'])}")
     print(f"final run finished at step {summary['steps']} of {args.steps}")
-    path = Path(args.json)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}")
+    write_result(args.json, result)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
+
+from results_io import RESULTS, write_result
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -37,7 +38,7 @@ def main():
     parser.add_argument("export", help="a version folder, e.g. exports/mnist/1")
     parser.add_argument("--data-dir", default=os.environ.get("HYPERGAN_TF_DATA_DIR", "../shared/datasets"))
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--json", default=str(Path(__file__).parent / "results" / "serving.json"))
+    parser.add_argument("--json", default=str(RESULTS / "serving.json"))
     args = parser.parse_args()
 
     export = Path(args.export)
@@ -67,10 +68,7 @@ def main():
     for batch, row in latency.items():
         print(f"serving_default batch {batch:>3}: median {row['median_s'] * 1000:.1f} ms over {args.repeats} calls")
     print(f"MNIST test accuracy of the served ensemble: {accuracy:.4f}")
-    path = Path(args.json)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}")
+    write_result(args.json, result)
 
 
 if __name__ == "__main__":

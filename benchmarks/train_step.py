@@ -14,12 +14,12 @@ Also reports the first call (tracing) of each graph. Prints a table and writes J
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
 import time
-from pathlib import Path
+
+from results_io import RESULTS, write_result
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -70,7 +70,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--networks", default="32,100", help="comma-separated K values")
     parser.add_argument("--steps", type=int, default=15, help="timed steps per configuration")
-    parser.add_argument("--json", default=str(Path(__file__).parent / "results" / "train_step.json"))
+    parser.add_argument("--json", default=str(RESULTS / "train_step.json"))
     args = parser.parse_args()
 
     rows = []
@@ -103,10 +103,7 @@ def main():
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__},
         "results": rows,
     }
-    path = Path(args.json)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}")
+    write_result(args.json, result)
 
 
 if __name__ == "__main__":
