@@ -12,9 +12,37 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the output
-
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 logging.getLogger("absl").setLevel(logging.ERROR)  # TFDS's absl warnings are noise for users
+
+
+def _start_tensorflow_quietly() -> None:
+    """Import TensorFlow and initialise its devices with file descriptor 2 sent to a
+    temporary file: TF 2.21 prints C++ start-up lines there (oneDNN, "CUDA drivers not
+    found") that TF_CPP_MIN_LOG_LEVEL no longer silences. They are replayed if start-up
+    fails, and always shown with HYPERGAN_TF_VERBOSE=1."""
+    if os.environ.get("HYPERGAN_TF_VERBOSE") == "1":
+        return
+    import tempfile
+
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_logical_devices()
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+_start_tensorflow_quietly()
 
 import click  # noqa: E402
 
