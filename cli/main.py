@@ -191,6 +191,49 @@ def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_pat
     click.echo(f"wrote {path} and {plot_path}")
 
 
+def _float_list(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of numbers, e.g. 0.05,0.1,0.3") from None
+    if not values or min(values) <= 0:
+        raise click.BadParameter("give positive numbers, e.g. 0.05,0.1,0.3")
+    return values
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--method", type=click.Choice(["fgsm", "pgd"]), default="fgsm", show_default=True)
+@click.option("--epsilons", default="0.01,0.05,0.1,0.2,0.3", show_default=True, callback=lambda c, p, v: _float_list(v), help="L-inf sizes, pixels in [0, 1].")
+@click.option("--ensemble-size", type=int, default=10, show_default=True)
+@click.option("--num-examples", type=int, default=1000, show_default=True, help="First N images of the test split.")
+@click.option("--steps", type=int, default=10, show_default=True, help="PGD iterations.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/attack_<method>.json.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/attack_<method>.png.")
+def attack(run_dir, method, epsilons, ensemble_size, num_examples, steps, data_dir, seed, json_path, plot_path):
+    """FGSM/PGD against the ensemble: accuracy, entropy and detection AUROC per epsilon."""
+    from hypergan_tf.attacks import attack_run
+
+    plot_path = Path(plot_path) if plot_path else Path(run_dir) / f"attack_{method}.png"
+    with click.progressbar(length=1, label="attacking", file=sys.stderr) as bar:
+        def progress(done, total):
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        result = attack_run(run_dir, method, epsilons, ensemble_size, num_examples, steps, data_dir, seed, progress=progress, plot=plot_path)
+    clean = result["clean"]
+    click.echo(f"{method.upper()} on {result['num_examples']} {result['dataset']} test images, {result['ensemble_size']} networks")
+    click.echo(f"{'epsilon':>8} {'accuracy':>9} {'entropy':>8} {'AUROC':>7}")
+    click.echo(f"{'clean':>8} {clean['accuracy']:>9.4f} {clean['mean_entropy']:>8.4f} {'':>7}")
+    for epsilon, row in result["epsilons"].items():
+        click.echo(f"{epsilon:>8} {row['accuracy']:>9.4f} {row['mean_entropy']:>8.4f} {row['auroc_entropy']:>7.4f}")
+    path = Path(json_path) if json_path else Path(run_dir) / f"attack_{method}.json"
+    _write_json(path, result)
+    click.echo(f"wrote {path} and {plot_path}")
+
+
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Model folder, e.g. exports/mnist; versions go inside.")
