@@ -6,6 +6,7 @@ other packages). Every user-facing failure is a HyperganError: one line, exit co
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -54,6 +55,17 @@ from hypergan_tf.target import PRESETS  # noqa: E402
 
 DEFAULTS = TrainConfig()
 EXIT_USER_ERROR = 2
+
+
+@contextlib.contextmanager
+def progress_bar(label: str):
+    """A progress bar on stderr, driven by the library's `progress(done, total)` callbacks."""
+    with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
+        def progress(done, total):
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        yield progress
 
 
 def _int_list(text: str) -> list[int]:
@@ -140,11 +152,7 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
     """Test accuracy of single sampled networks and of ensembles, calibration and diversity."""
     from hypergan_tf.evaluation import evaluate_run
 
-    with click.progressbar(length=1, label="evaluating", file=sys.stderr) as bar:
-        def progress(done, total):
-            bar.length = total
-            bar.update(done - bar.pos)
-
+    with progress_bar("evaluating") as progress:
         result = evaluate_run(
             run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, progress
         )
@@ -175,11 +183,7 @@ def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_pat
     from hypergan_tf.ood import ood_run
 
     plot_path = Path(plot_path) if plot_path else Path(run_dir) / f"ood_{out_dataset}.png"
-    with click.progressbar(length=1, label="scoring", file=sys.stderr) as bar:
-        def progress(done, total):
-            bar.length = total
-            bar.update(done - bar.pos)
-
+    with progress_bar("scoring") as progress:
         result = ood_run(run_dir, out_dataset, ensemble_size, data_dir, seed, progress, plot_path)
     click.echo(f"in: {result['in_dataset']} ({result['num_in']}), out: {result['out_dataset']} ({result['num_out']}), "
                f"{result['ensemble_size']} networks")
@@ -217,11 +221,7 @@ def attack(run_dir, method, epsilons, ensemble_size, num_examples, steps, data_d
     from hypergan_tf.attacks import attack_run
 
     plot_path = Path(plot_path) if plot_path else Path(run_dir) / f"attack_{method}.png"
-    with click.progressbar(length=1, label="attacking", file=sys.stderr) as bar:
-        def progress(done, total):
-            bar.length = total
-            bar.update(done - bar.pos)
-
+    with progress_bar("attacking") as progress:
         result = attack_run(run_dir, method, epsilons, ensemble_size, num_examples, steps, data_dir, seed, progress=progress, plot=plot_path)
     clean = result["clean"]
     click.echo(f"{method.upper()} on {result['num_examples']} {result['dataset']} test images, {result['ensemble_size']} networks")

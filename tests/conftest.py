@@ -52,3 +52,15 @@ def make_idx_dataset(folder, num_train=60, num_test=20, seed=0, splits=("train",
 @pytest.fixture
 def no_data_dir_env(monkeypatch):
     monkeypatch.delenv("HYPERGAN_TF_DATA_DIR", raising=False)
+
+
+def train_tiny_run(run_dir, steps: int):
+    """A real (tiny) training through the CLI on the bundled digits set."""
+    from click.testing import CliRunner
+
+    from hypergan_tf_cli.main import cli
+
+    result = CliRunner().invoke(cli, ["train", "--dataset", "digits", "--run-dir", str(run_dir), "--steps", str(steps),
+                                      "--networks-per-step", "3", "--batch-size", "32", "--code-dim", "8"])
+    assert result.exit_code == 0, result.output
+    return run_dir

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 from click.testing import CliRunner
 
+from conftest import train_tiny_run
 from hypergan_tf.attacks import ensemble_gradient, fgsm, pgd
 from hypergan_tf.hypergan import build_hypergan, fixed_noise
 from hypergan_tf_cli.main import cli
@@ -56,11 +57,8 @@ def test_pgd_stays_in_the_epsilon_ball_and_raises_the_loss(gradient, batch):
 
 
 def test_attack_command_on_a_tiny_run(tmp_path):
-    run_dir = tmp_path / "run"
+    run_dir = train_tiny_run(tmp_path / "run", steps=40)
     runner = CliRunner()
-    trained = runner.invoke(cli, ["train", "--dataset", "digits", "--run-dir", str(run_dir), "--steps", "40",
-                                  "--networks-per-step", "3", "--batch-size", "32", "--code-dim", "8"])
-    assert trained.exit_code == 0, trained.output
     result = runner.invoke(cli, ["attack", str(run_dir), "--method", "pgd", "--epsilons", "0.05,0.3", "--steps", "3",
                                  "--ensemble-size", "3", "--num-examples", "100"])
     assert result.exit_code == 0, result.output

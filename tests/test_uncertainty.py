@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import make_idx_dataset
+from conftest import make_idx_dataset, train_tiny_run
 from hypergan_tf import uncertainty
 from hypergan_tf_cli.main import cli
 
@@ -30,11 +30,8 @@ def test_auroc_and_aupr_of_separable_scores_are_one():
 
 
 def test_ood_command_on_a_tiny_run(tmp_path):
-    run_dir = tmp_path / "run"
+    run_dir = train_tiny_run(tmp_path / "run", steps=30)
     runner = CliRunner()
-    trained = runner.invoke(cli, ["train", "--dataset", "digits", "--run-dir", str(run_dir), "--steps", "30",
-                                  "--networks-per-step", "3", "--batch-size", "32", "--code-dim", "8"])
-    assert trained.exit_code == 0, trained.output
     make_idx_dataset(tmp_path / "data" / "notmnist", splits=("t10k",), num_test=40)
     result = runner.invoke(cli, ["ood", str(run_dir), "--out-dataset", "notmnist", "--data-dir", str(tmp_path / "data"),
                                  "--ensemble-size", "4"])
