@@ -53,12 +53,17 @@ def pairwise_disagreement(probabilities: np.ndarray) -> float:
     return float(1.0 - np.mean(agreeing_pairs) / (n * (n - 1) / 2))
 
 
-def l2_std_over_mean(weights: dict[str, np.ndarray]) -> dict[str, float]:
-    """Per layer: std / mean over networks of the L2 norm of the layer's kernel (paper, Table 1)."""
+def l2_norm_stats(weights: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """Per layer: mean and std over networks of the L2 norm of the layer's kernel (paper, Table 1)."""
     result = {}
     for name, kernel in weights.items():
         if not name.endswith("/kernel"):
             continue
         norms = np.linalg.norm(np.reshape(kernel, (kernel.shape[0], -1)), axis=1)
-        result[name.split("/")[0]] = float(norms.std() / norms.mean())
+        result[name.split("/")[0]] = {"l2_mean": float(norms.mean()), "l2_std": float(norms.std()), "std_over_mean": float(norms.std() / norms.mean())}
     return result
+
+
+def l2_std_over_mean(weights: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per layer: std / mean over networks of the kernel's L2 norm (the ablations' measure)."""
+    return {layer: stats["std_over_mean"] for layer, stats in l2_norm_stats(weights).items()}

@@ -104,3 +104,13 @@ def test_datasets_check_and_listing(tmp_path):
     assert run("datasets", "--data-dir", tmp_path, "--check", "notmnist").exit_code == 2
     listing = run("datasets", "--data-dir", tmp_path).output
     assert "mnist" in listing and "60 train" in listing and "scikit-learn" in listing
+
+
+def test_diversity_table(trained_run):
+    run_dir, _ = trained_run
+    result = run("diversity", run_dir, "--num-networks", "5")
+    assert result.exit_code == 0, result.output
+    report = json.loads((run_dir / "diversity.json").read_text())
+    assert report["num_networks"] == 5 and set(report["layers"]) == {"conv1", "conv2", "linear1"}
+    for row in report["layers"].values():
+        assert row["l2_mean"] > 0 and row["std_over_mean"] == pytest.approx(row["l2_std"] / row["l2_mean"])

@@ -34,3 +34,5 @@ def test_l2_std_over_mean():
     kernels = np.stack([np.full((2, 2), 1.0), np.full((2, 2), 3.0)])  # L2 norms 2 and 6
     result = metrics.l2_std_over_mean({"conv1/kernel": kernels, "conv1/bias": np.zeros((2, 2))})
     assert result == {"conv1": pytest.approx(2.0 / 4.0)}
+    stats = metrics.l2_norm_stats({"conv1/kernel": kernels})["conv1"]
+    assert stats == {"l2_mean": pytest.approx(4.0), "l2_std": pytest.approx(2.0), "std_over_mean": pytest.approx(0.5)}
