@@ -296,15 +296,13 @@ def predict(images, server, model_name, as_json):
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/diversity.json.")
 def diversity(run_dir, num_networks, seed, json_path):
     """The paper's Table 1: per layer, mean and std of the sampled weights' L2 norms."""
-    from hypergan_tf.hypergan import fixed_noise
     from hypergan_tf.metrics import l2_norm_stats
-    from hypergan_tf.sampling import sample_weights
     from hypergan_tf.training import load_run
 
     if num_networks < 2:
         raise HyperganError("--num-networks must be at least 2 to measure spread")
     _, model = load_run(run_dir)
-    layers = l2_norm_stats(sample_weights(model, fixed_noise(num_networks, model.noise_dim, seed)))
+    layers = l2_norm_stats(model.sample_networks(num_networks, seed))
     click.echo(f"{'layer':>8} {'L2 mean':>9} {'L2 std':>8} {'std/mean':>9}   ({num_networks} networks)")
     for layer, row in layers.items():
         click.echo(f"{layer:>8} {row['l2_mean']:>9.3f} {row['l2_std']:>8.3f} {row['std_over_mean']:>9.3f}")

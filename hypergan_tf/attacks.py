@@ -12,8 +12,7 @@ import tensorflow as tf
 
 from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.hypergan import NETWORK_SEED, HyperGAN, fixed_noise
-from hypergan_tf.sampling import sample_weights
+from hypergan_tf.hypergan import NETWORK_SEED, HyperGAN
 from hypergan_tf.training import load_run
 from hypergan_tf.uncertainty import detection, entropy
 
@@ -66,7 +65,7 @@ def attack_run(run_dir, method: str, epsilons, ensemble_size: int = 10, num_exam
     data = load_dataset(config.dataset, resolve_data_dir(data_dir) or config.data_dir, need_train=False)
     images = data.test_images[:num_examples].astype(np.float32) / 255.0
     labels = data.test_labels[:num_examples].astype(np.int32)
-    weights = {k: tf.constant(v) for k, v in sample_weights(model, fixed_noise(ensemble_size, model.noise_dim, seed)).items()}
+    weights = {k: tf.constant(v) for k, v in model.sample_networks(ensemble_size, seed).items()}
     gradient = ensemble_gradient(model, weights)
 
     def evaluate(batches):

@@ -42,7 +42,7 @@ class RunBackup(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not self.is_healthy():
             return
-        step = int(self.model.g_optimizer.iterations.numpy())
+        step = int(self.model.optimizer_steps.numpy())
         name = f"ckpt-{step:08d}.weights.h5"
         tmp = self.folder / f"ckpt-{step:08d}.partial.weights.h5"
         self.model.save_weights(tmp)

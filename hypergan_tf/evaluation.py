@@ -17,8 +17,8 @@ import numpy as np
 from hypergan_tf import metrics
 from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.hypergan import NETWORK_SEED, fixed_noise
-from hypergan_tf.sampling import predict_probabilities, sample_weights
+from hypergan_tf.hypergan import NETWORK_SEED
+from hypergan_tf.sampling import predict_probabilities
 from hypergan_tf.training import load_run
 
 DEFAULT_ENSEMBLE_SIZES = (1, 5, 10, 100)
@@ -71,7 +71,7 @@ def evaluate_run(
             f"dataset {data.name} has images of shape {data.image_shape}, but the run's target expects {model.target.input_shape}"
         )
     n = max(num_networks, max(ensemble_sizes))
-    weights = sample_weights(model, fixed_noise(n, model.noise_dim, seed))
+    weights = model.sample_networks(n, seed)
     probabilities = predict_probabilities(model, data.test_images, weights, progress=progress)
     return {
         "dataset": data.name,

@@ -22,8 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.hypergan import NETWORK_SEED, HyperGAN, fixed_noise
-from hypergan_tf.sampling import sample_weights
+from hypergan_tf.hypergan import NETWORK_SEED, HyperGAN
 from hypergan_tf.target import LEAKY_RELU_SLOPE, TargetSpec
 
 
@@ -53,7 +52,7 @@ class ExportedSampler(tf.Module):
         self.model = model
         self.ensemble = {
             name: tf.Variable(value, trainable=False, name=output_name(name))
-            for name, value in sample_weights(model, fixed_noise(ensemble_size, model.noise_dim, seed)).items()
+            for name, value in model.sample_networks(ensemble_size, seed).items()
         }
         h, w, c = model.target.input_shape
         self.serving_default = tf.function(
@@ -144,7 +143,7 @@ def export_litert(model: HyperGAN, out: str | Path, ensemble_size: int = 100, se
     """
     folder = Path(out) / "litert"
     folder.mkdir(parents=True, exist_ok=True)
-    weights = {name: tf.constant(value) for name, value in sample_weights(model, fixed_noise(ensemble_size, model.noise_dim, seed)).items()}
+    weights = {name: tf.constant(value) for name, value in model.sample_networks(ensemble_size, seed).items()}
     h, w, c = model.target.input_shape
 
     @tf.function(input_signature=[tf.TensorSpec([1, h, w, c], tf.float32, name="images")])
@@ -203,7 +202,7 @@ def save_networks(model: HyperGAN, out: str | Path, num_networks: int, seed: int
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise HyperganError(f"cannot create {out} ({err.strerror}); choose a writable --out") from None
-    weights = sample_weights(model, fixed_noise(num_networks, model.noise_dim, seed))
+    weights = model.sample_networks(num_networks, seed)
     paths = []
     for i in range(num_networks):
         path = out / f"network_{i:03d}.keras"

@@ -20,6 +20,16 @@ from hypergan_tf.mixer import Mixer
 from hypergan_tf.target import TargetSpec, get_target
 
 
+# Seed of the networks that evaluate, export and sample draw by default: the same
+# networks everywhere, so an export's ensemble is the one `evaluate` scored.
+NETWORK_SEED = 12345
+
+
+def fixed_noise(num_networks: int, noise_dim: int, seed: int = NETWORK_SEED) -> np.ndarray:
+    """The same networks for the same seed, independent of TensorFlow's RNG state."""
+    return np.random.default_rng(seed).standard_normal((num_networks, noise_dim)).astype(np.float32)
+
+
 class HyperGAN(keras.Model):
     """A sampler of target networks, trained adversarially on its codes.
 
@@ -96,7 +106,19 @@ class HyperGAN(keras.Model):
             variables += generator.trainable_variables
         return variables
 
+    @property
+    def optimizer_steps(self) -> tf.Variable:
+        """Training steps taken: what backups, --steps and the step noise count."""
+        return self.g_optimizer.iterations
+
     # ---- sampling -------------------------------------------------------------
+    def sample_networks(self, num_networks: int, seed: int = NETWORK_SEED) -> dict[str, np.ndarray]:
+        """The same `num_networks` networks for the same seed, as NumPy weights with a
+        leading network axis (every run type offers this; analysis code uses nothing else)."""
+        from hypergan_tf.sampling import sample_weights
+
+        return sample_weights(self, fixed_noise(num_networks, self.noise_dim, seed))
+
     def sample_noise(self, num_networks: int) -> tf.Tensor:
         """Fresh noise for sampling outside training."""
         return keras.random.normal((num_networks, self.noise_dim), seed=self.seed_generator)
@@ -107,7 +129,7 @@ class HyperGAN(keras.Model):
         Stateless, so every replica of a distributed step draws the same networks and a
         resumed run continues the same stream; `purpose` separates the draws of a step.
         """
-        step = tf.cast(self.g_optimizer.iterations, tf.int32)
+        step = tf.cast(self.optimizer_steps, tf.int32)
         return tf.random.stateless_normal(shape, seed=tf.stack([tf.constant(self.seed, tf.int32), step * 4 + purpose]))
 
     def codes(self, noise, training=False) -> tf.Tensor:
@@ -279,13 +301,3 @@ def build_hypergan(config: TrainConfig) -> HyperGAN:
         input_std=config.input_std if config.input_std is not None else 1.0,
         seed=config.seed,
     )
-
-
-# Seed of the networks that evaluate, export and sample draw by default: the same
-# networks everywhere, so an export's ensemble is the one `evaluate` scored.
-NETWORK_SEED = 12345
-
-
-def fixed_noise(num_networks: int, noise_dim: int, seed: int = NETWORK_SEED) -> np.ndarray:
-    """The same networks for the same seed, independent of TensorFlow's RNG state."""
-    return np.random.default_rng(seed).standard_normal((num_networks, noise_dim)).astype(np.float32)

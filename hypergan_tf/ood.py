@@ -18,8 +18,8 @@ import numpy as np
 
 from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.hypergan import NETWORK_SEED, fixed_noise
-from hypergan_tf.sampling import predict_probabilities, sample_weights
+from hypergan_tf.hypergan import NETWORK_SEED
+from hypergan_tf.sampling import predict_probabilities
 from hypergan_tf.training import load_run
 from hypergan_tf.uncertainty import SCORES, detection, predictive_entropy
 
@@ -33,7 +33,7 @@ def ood_run(run_dir, out_dataset: str, ensemble_size: int = 100, data_dir=None, 
     outside = load_dataset(out_dataset, data_dir, need_train=False)
     if outside.image_shape != inside.image_shape:
         raise HyperganError(f"{out_dataset} has images of shape {outside.image_shape}, the run's data {inside.image_shape}; choose a data set of the same shape")
-    weights = sample_weights(model, fixed_noise(ensemble_size, model.noise_dim, seed))
+    weights = model.sample_networks(ensemble_size, seed)
     images = np.concatenate([inside.test_images, outside.test_images])
     members = predict_probabilities(model, images, weights, progress=progress)
     split = len(inside.test_labels)

@@ -17,7 +17,6 @@ from tensorboard.plugins.hparams import api as hparams_api
 
 from hypergan_tf.hypergan import fixed_noise
 from hypergan_tf.metrics import l2_std_over_mean
-from hypergan_tf.sampling import sample_weights
 
 
 def filter_grid(kernel: np.ndarray) -> np.ndarray:
@@ -51,9 +50,9 @@ class SamplerSummaries(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         model = self.model
-        noise = fixed_noise(self.num_networks, model.noise_dim, self.seed)
-        weights = sample_weights(model, noise)
-        codes = model.codes(tf.constant(noise)).numpy()
+        weights = model.sample_networks(self.num_networks, self.seed)
+        # Only a HyperGAN has codes; baselines have members but no latent space.
+        codes = model.codes(tf.constant(fixed_noise(self.num_networks, model.noise_dim, self.seed))).numpy() if hasattr(model, "codes") else None
         self.last_diversity = l2_std_over_mean(weights)
         step = epoch + 1
         with self.writer.as_default():
@@ -61,7 +60,7 @@ class SamplerSummaries(keras.callbacks.Callback):
                 tf.summary.scalar(f"diversity/{layer}_l2_std_over_mean", value, step=step)
             for name, value in weights.items():
                 tf.summary.histogram(f"weights/{name}", value, step=step)
-            for i, layer in enumerate(model.target.layers):
+            for i, layer in enumerate(model.target.layers if codes is not None else []):
                 tf.summary.histogram(f"codes/{layer.name}", codes[:, i], step=step)
             first = model.target.layers[0]
             if first.kind == "conv" and first.in_units in (1, 3):

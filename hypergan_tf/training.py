@@ -89,7 +89,7 @@ class StopAtStep(keras.callbacks.Callback):
         self.steps = steps
 
     def on_train_batch_end(self, batch, logs=None):
-        if int(self.model.g_optimizer.iterations.numpy()) >= self.steps:
+        if int(self.model.optimizer_steps.numpy()) >= self.steps:
             self.model.stop_training = True
 
 
@@ -228,7 +228,7 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
     summary = {
         "dataset": config.dataset,
         "data_source": data.source,
-        "steps": int(model.g_optimizer.iterations.numpy()),
+        "steps": int(model.optimizer_steps.numpy()),
         "resumed": resume,
         "replicas": strategy.num_replicas_in_sync,
         "train_seconds": round(seconds, 1),
