@@ -29,14 +29,14 @@ import tensorflow as tf  # noqa: E402
 
 from hypergan_tf.config import TrainConfig  # noqa: E402
 from hypergan_tf.hypergan import HyperGAN, build_hypergan  # noqa: E402
+from hypergan_tf.target import standardise  # noqa: E402
 
 
 class PerNetworkLoopHyperGAN(HyperGAN):
     """The baseline: identical model, target networks evaluated one after another."""
 
     def classify(self, images, weights):
-        images = (tf.cast(images, tf.float32) - self.input_mean) / self.input_std
-        return self.target.forward_loop(images, weights)
+        return self.target.forward_loop(standardise(images, self.input_mean, self.input_std), weights)
 
 
 def step_times(model_class, networks: int, steps: int, batch_size: int = 100, graph: bool = True) -> tuple[list[float], float]:

@@ -128,6 +128,10 @@ def train(run_dir, data_dir, overwrite, no_mixer, **options):
     config = TrainConfig(use_mixer=not no_mixer, **options)
     verbose = 1 if sys.stdout.isatty() else 2
     summary = run_training(config, run_dir, data_dir=data_dir, overwrite=overwrite, verbose=verbose)
+    _report_training(summary, config, run_dir)
+
+
+def _report_training(summary: dict, config: TrainConfig, run_dir) -> None:
     final = summary["final"]
     click.echo(f"data: {summary['data_source']}")
     click.echo(f"trained {summary['steps']} steps in {summary['train_seconds']:.0f} s")
@@ -138,6 +142,31 @@ def train(run_dir, data_dir, overwrite, no_mixer, **options):
         )
     click.echo("diversity (L2 std/mean): " + ", ".join(f"{k} {v:.3f}" for k, v in summary["diversity_l2_std_over_mean"].items()))
     click.echo(f"run saved in {run_dir}; next: hypergan-tf evaluate {run_dir}")
+
+
+@cli.command()
+@click.option("--method", type=click.Choice(["ensemble", "mc-dropout", "single"]), required=True)
+@click.option("--dataset", type=click.Choice(TRAINABLE_DATASETS), default=DEFAULTS.dataset, show_default=True)
+@click.option("--run-dir", type=click.Path(file_okay=False), required=True)
+@click.option("--target", type=click.Choice(sorted(PRESETS)), default=DEFAULTS.target, show_default=True)
+@click.option("--members", type=int, default=DEFAULTS.members, show_default=True, help="ensemble: independently initialised networks.")
+@click.option("--dropout-rate", type=float, default=DEFAULTS.dropout_rate, show_default=True, help="mc-dropout: on the inputs of every layer but the first.")
+@click.option("--networks-per-step", type=int, default=10, show_default=True, help="mc-dropout: dropout masks per step.")
+@click.option("--epochs", type=int, default=DEFAULTS.epochs, show_default=True)
+@click.option("--steps", type=int, default=None)
+@click.option("--batch-size", type=int, default=DEFAULTS.batch_size, show_default=True)
+@click.option("--learning-rate", "g_learning_rate", type=float, default=DEFAULTS.g_learning_rate, show_default=True, help="Adam, cosine decay.")
+@click.option("--backup-every", type=int, default=None)
+@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--overwrite", is_flag=True)
+def baseline(run_dir, data_dir, overwrite, **options):
+    """Train a baseline with the same target network: random-start ensemble, MC dropout or single."""
+    from hypergan_tf.training import train as run_training
+
+    config = TrainConfig(**options)
+    summary = run_training(config, run_dir, data_dir=data_dir, overwrite=overwrite, verbose=1 if sys.stdout.isatty() else 2)
+    _report_training(summary, config, run_dir)
 
 
 @cli.command()
@@ -297,11 +326,13 @@ def predict(images, server, model_name, as_json):
 def diversity(run_dir, num_networks, seed, json_path):
     """The paper's Table 1: per layer, mean and std of the sampled weights' L2 norms."""
     from hypergan_tf.metrics import l2_norm_stats
+    from hypergan_tf.sampling import networks_available
     from hypergan_tf.training import load_run
 
     if num_networks < 2:
         raise HyperganError("--num-networks must be at least 2 to measure spread")
     _, model = load_run(run_dir)
+    num_networks = networks_available(model, num_networks)
     layers = l2_norm_stats(model.sample_networks(num_networks, seed))
     click.echo(f"{'layer':>8} {'L2 mean':>9} {'L2 std':>8} {'std/mean':>9}   ({num_networks} networks)")
     for layer, row in layers.items():

@@ -13,6 +13,7 @@ import tensorflow as tf
 from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.hypergan import NETWORK_SEED, HyperGAN
+from hypergan_tf.sampling import networks_available
 from hypergan_tf.training import load_run
 from hypergan_tf.uncertainty import detection, entropy
 
@@ -62,6 +63,7 @@ def attack_run(run_dir, method: str, epsilons, ensemble_size: int = 10, num_exam
     if ensemble_size < 1 or num_examples < 1 or steps < 1:
         raise HyperganError("--ensemble-size, --num-examples and --steps must be at least 1")
     config, model = load_run(run_dir)
+    ensemble_size = networks_available(model, ensemble_size)
     data = load_dataset(config.dataset, resolve_data_dir(data_dir) or config.data_dir, need_train=False)
     images = data.test_images[:num_examples].astype(np.float32) / 255.0
     labels = data.test_labels[:num_examples].astype(np.int32)

@@ -15,6 +15,9 @@ from hypergan_tf.errors import HyperganError
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
+    method: str = "hypergan"  # or a baseline: "ensemble", "single", "mc-dropout"
+    members: int = 10  # ensemble baseline: independently initialised networks
+    dropout_rate: float = 0.25  # mc-dropout baseline: on the inputs of every layer but the first
     dataset: str = "mnist"
     target: str = "mnist-small"
     # Length of training: `steps`, if set, wins over `epochs`.
@@ -48,6 +51,9 @@ class TrainConfig:
 
     def __post_init__(self):
         checks = [
+            (self.method in ("hypergan", "ensemble", "single", "mc-dropout"), "--method must be ensemble, mc-dropout or single"),
+            (self.members >= 1, "--members must be at least 1"),
+            (0 <= self.dropout_rate < 1, "--dropout-rate must be in [0, 1)"),
             (self.networks_per_step >= 1, "--networks-per-step must be at least 1"),
             (self.batch_size >= 1, "--batch-size must be at least 1"),
             (self.epochs >= 1, "--epochs must be at least 1"),

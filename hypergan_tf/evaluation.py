@@ -18,7 +18,7 @@ from hypergan_tf import metrics
 from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.hypergan import NETWORK_SEED
-from hypergan_tf.sampling import predict_probabilities
+from hypergan_tf.sampling import networks_available, predict_probabilities
 from hypergan_tf.training import load_run
 
 DEFAULT_ENSEMBLE_SIZES = (1, 5, 10, 100)
@@ -70,7 +70,8 @@ def evaluate_run(
         raise HyperganError(
             f"dataset {data.name} has images of shape {data.image_shape}, but the run's target expects {model.target.input_shape}"
         )
-    n = max(num_networks, max(ensemble_sizes))
+    n = networks_available(model, max(num_networks, max(ensemble_sizes)))
+    ensemble_sizes = [size for size in ensemble_sizes if size <= n] or [n]  # a random-start ensemble has only its members
     weights = model.sample_networks(n, seed)
     probabilities = predict_probabilities(model, data.test_images, weights, progress=progress)
     return {

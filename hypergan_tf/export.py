@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.hypergan import NETWORK_SEED, HyperGAN
-from hypergan_tf.target import LEAKY_RELU_SLOPE, TargetSpec
+from hypergan_tf.target import LEAKY_RELU_SLOPE, TargetSpec, standardise
 
 
 def output_name(param: str) -> str:
@@ -89,6 +89,8 @@ def next_version(out: Path) -> int:
 def export_saved_model(model: HyperGAN, out: str | Path, version: int | None = None, ensemble_size: int = 100, seed: int = NETWORK_SEED) -> Path:
     """Write OUT/<version>/ atomically (built in a temporary folder, then renamed)."""
     out = Path(out)
+    if not isinstance(model, HyperGAN):
+        raise HyperganError("export writes HyperGAN samplers; for a baseline, use 'hypergan-tf sample' to save its networks")
     if ensemble_size < 1:
         raise HyperganError("--ensemble-size must be at least 1")
     try:
@@ -148,7 +150,7 @@ def export_litert(model: HyperGAN, out: str | Path, ensemble_size: int = 100, se
 
     @tf.function(input_signature=[tf.TensorSpec([1, h, w, c], tf.float32, name="images")])
     def classifier(images):
-        normalised = (images - model.input_mean) / model.input_std
+        normalised = standardise(images, model.input_mean, model.input_std)
         return {"probabilities": tf.reduce_mean(tf.nn.softmax(model.target.forward_loop(normalised, weights)), axis=0)}
 
     @tf.function(input_signature=[tf.TensorSpec([1, model.noise_dim], tf.float32, name="noise")])

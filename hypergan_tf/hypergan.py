@@ -17,7 +17,7 @@ from hypergan_tf.config import TrainConfig
 from hypergan_tf.discriminator import Discriminator
 from hypergan_tf.generators import LayerGenerator
 from hypergan_tf.mixer import Mixer
-from hypergan_tf.target import TargetSpec, get_target
+from hypergan_tf.target import TargetSpec, get_target, standardise
 
 
 # Seed of the networks that evaluate, export and sample draw by default: the same
@@ -154,8 +154,7 @@ class HyperGAN(keras.Model):
 
     def classify(self, images, weights) -> tf.Tensor:
         """Pixels in [0, 1], [B, H, W, C] -> logits of every network [K, B, classes]."""
-        images = (tf.cast(images, tf.float32) - self.input_mean) / self.input_std
-        return self.target.forward(images, weights)
+        return self.target.forward(standardise(images, self.input_mean, self.input_std), weights)
 
     def call(self, images, training=False, num_networks=None):
         """Logits of freshly sampled networks (default `networks_per_step`): [K, B, classes]."""

@@ -19,7 +19,7 @@ import numpy as np
 from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.hypergan import NETWORK_SEED
-from hypergan_tf.sampling import predict_probabilities
+from hypergan_tf.sampling import networks_available, predict_probabilities
 from hypergan_tf.training import load_run
 from hypergan_tf.uncertainty import SCORES, detection, predictive_entropy
 
@@ -28,6 +28,7 @@ def ood_run(run_dir, out_dataset: str, ensemble_size: int = 100, data_dir=None, 
     if ensemble_size < 1:
         raise HyperganError("--ensemble-size must be at least 1")
     config, model = load_run(run_dir)
+    ensemble_size = networks_available(model, ensemble_size)
     data_dir = resolve_data_dir(data_dir) or config.data_dir
     inside = load_dataset(config.dataset, data_dir, need_train=False)
     outside = load_dataset(out_dataset, data_dir, need_train=False)

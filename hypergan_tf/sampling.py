@@ -13,6 +13,12 @@ import tensorflow as tf
 from hypergan_tf.hypergan import HyperGAN
 
 
+def networks_available(model, requested: int) -> int:
+    """`requested`, capped at the members a random-start ensemble actually has."""
+    available = getattr(model, "max_networks", None)
+    return requested if available is None else min(requested, available)
+
+
 def sample_weights(model: HyperGAN, noise: np.ndarray, chunk: int = 100) -> dict[str, np.ndarray]:
     """noise [n, noise_dim] -> {"<layer>/kernel": [n, ...], ...} as NumPy arrays."""
     parts: dict[str, list] = {}

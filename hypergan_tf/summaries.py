@@ -17,6 +17,7 @@ from tensorboard.plugins.hparams import api as hparams_api
 
 from hypergan_tf.hypergan import fixed_noise
 from hypergan_tf.metrics import l2_std_over_mean
+from hypergan_tf.sampling import networks_available
 
 
 def filter_grid(kernel: np.ndarray) -> np.ndarray:
@@ -50,7 +51,7 @@ class SamplerSummaries(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         model = self.model
-        weights = model.sample_networks(self.num_networks, self.seed)
+        weights = model.sample_networks(networks_available(model, self.num_networks), self.seed)
         # Only a HyperGAN has codes; baselines have members but no latent space.
         codes = model.codes(tf.constant(fixed_noise(self.num_networks, model.noise_dim, self.seed))).numpy() if hasattr(model, "codes") else None
         self.last_diversity = l2_std_over_mean(weights)

@@ -181,6 +181,11 @@ class TargetSpec:
         return tf.stack(outputs)
 
 
+def standardise(images, mean: float, std: float) -> tf.Tensor:
+    """Pixels in [0, 1] -> the standardised inputs the target networks are trained on."""
+    return (tf.cast(images, tf.float32) - mean) / std
+
+
 def _conv(name, in_units, out_units, kernel_size):
     return LayerSpec(name, "conv", in_units, out_units, kernel_size)
 

@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from hypergan_tf.backup import RunBackup, read_state, restore
+from hypergan_tf.baselines import BaselineEnsemble
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.distribution import make_strategy
@@ -180,15 +181,19 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
         config.save(run_dir / CONFIG_FILE)
 
     with strategy.scope():  # variables, optimizers included, are created inside the scope
-        model = build_hypergan(config)
+        model = build_model(config)
         g_lr = config.g_learning_rate
         if config.lr_schedule == "cosine":
             g_lr = keras.optimizers.schedules.CosineDecay(config.g_learning_rate, decay_steps=total_steps, alpha=0.01)
-        model.compile(
-            g_optimizer=keras.optimizers.Adam(g_lr),
-            d_optimizer=keras.optimizers.Adam(config.d_learning_rate, beta_1=0.5),
-        )
-    model.pretrain_mixer(config.mixer_pretrain_steps)
+        if isinstance(model, HyperGAN):
+            model.compile(
+                g_optimizer=keras.optimizers.Adam(g_lr),
+                d_optimizer=keras.optimizers.Adam(config.d_learning_rate, beta_1=0.5),
+            )
+        else:
+            model.compile(optimizer=keras.optimizers.Adam(g_lr))
+    if isinstance(model, HyperGAN):
+        model.pretrain_mixer(config.mixer_pretrain_steps)
 
     initial_epoch = first_batch = 0
     if resume:
@@ -241,14 +246,26 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
     return summary
 
 
-def load_run(run_dir: str | Path, weights: str = WEIGHTS_FILE) -> tuple[TrainConfig, HyperGAN]:
-    """Rebuild a trained HyperGAN from its run directory."""
+def build_model(config: TrainConfig) -> HyperGAN | BaselineEnsemble:
+    """The model a configuration describes: a HyperGAN, or one of the baselines."""
+    if config.method == "hypergan":
+        return build_hypergan(config)
+    keras.utils.set_random_seed(config.seed)
+    return BaselineEnsemble(
+        get_target(config.target, config.num_classes), config.method, config.members, config.dropout_rate,
+        masks_per_step=config.networks_per_step, eval_networks=config.eval_networks,
+        input_mean=config.input_mean or 0.0, input_std=config.input_std or 1.0, seed=config.seed,
+    )
+
+
+def load_run(run_dir: str | Path, weights: str = WEIGHTS_FILE) -> tuple[TrainConfig, HyperGAN | BaselineEnsemble]:
+    """Rebuild a trained HyperGAN or baseline from its run directory."""
     run_dir = Path(run_dir)
     config = TrainConfig.load(run_dir / CONFIG_FILE)
     path = run_dir / weights
     if not path.is_file():
         raise HyperganError(f"{path} not found: training in {run_dir} did not finish; train again, or resume it")
-    model = build_hypergan(config)
+    model = build_model(config)
     try:
         model.load_weights(path)
     except Exception as err:  # h5py / Keras raise several types for damaged files
