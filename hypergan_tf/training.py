@@ -225,9 +225,12 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
     )
     seconds = time.perf_counter() - started
     if guard.diverged_at is not None:
+        backup = read_state(run_dir / "checkpoints")
+        kept = (f"the last good backup (step {backup['step']}) is kept in {run_dir / 'checkpoints'}" if backup
+                else "no backup had been written yet")
         raise HyperganError(
-            f"training diverged (non-finite loss) at step {guard.diverged_at}; the last good backup in "
-            f"{run_dir / 'checkpoints'} is kept. Lower --g-learning-rate (or --beta) and train again with --overwrite"
+            f"training diverged (non-finite loss) at step {guard.diverged_at}; {kept}. "
+            "Lower --g-learning-rate (or --beta) and train again with --overwrite"
         )
     atomic_save_weights(model, run_dir / WEIGHTS_FILE)
     summary = {

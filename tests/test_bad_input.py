@@ -1,6 +1,7 @@
 """The bad-input catalogue of the README: one line naming problem and fix, exit code 2,
 no traceback, and nothing written. Each row here is a row of the README's table."""
 
+import json
 import shutil
 
 import numpy as np
@@ -127,3 +128,23 @@ def test_bad_input(case, tmp_path, finished_run):
     assert "Traceback" not in result.output
     assert not (tmp_path / "run").exists(), "nothing may be written for bad input"
     assert sorted(p.name for p in finished_run.rglob("*")) == before
+
+
+def test_divergence_stops_with_a_message_and_keeps_the_last_good_backup(tmp_path):
+    """A learning rate of 1e12 blows up within the second backup interval."""
+    run_dir = tmp_path / "nan"
+    common = ["train", "--dataset", "digits", "--run-dir", run_dir, "--networks-per-step", "2", "--batch-size", "16", "--code-dim", "8"]
+    good = run(*common, "--steps", "10", "--backup-every", "5")
+    assert good.exit_code == 0, good.output
+    (run_dir / "model.weights.h5").unlink()  # continue this run with a bad learning rate
+    state = json.loads((run_dir / "checkpoints" / "state.json").read_text())
+    config = json.loads((run_dir / "config.json").read_text())
+    config.update(steps=40, g_learning_rate=1e12)
+    (run_dir / "config.json").write_text(json.dumps(config))
+    result = run(*common, "--steps", "40", "--backup-every", "5", "--g-learning-rate", "1e12")
+    assert result.exit_code == 2, result.output
+    assert "training diverged (non-finite loss)" in result.output and "Lower --g-learning-rate" in result.output
+    kept = json.loads((run_dir / "checkpoints" / "state.json").read_text())
+    assert kept["step"] >= state["step"] and f"the last good backup (step {kept['step']}) is kept" in result.output
+    assert (run_dir / "checkpoints" / kept["checkpoint"]).is_file()
+    assert not (run_dir / "model.weights.h5").exists()

@@ -82,6 +82,18 @@ def test_fresh_process_without_hypergan_tf(exported, images, model, tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), in_process(model, images).mean(0), atol=1e-5)
 
 
+def test_saved_model_cli_shows_the_signatures(exported):
+    import shutil
+
+    cli_path = shutil.which("saved_model_cli") or str(__import__("pathlib").Path(sys.executable).with_name("saved_model_cli"))
+    result = subprocess.run([cli_path, "show", "--dir", str(exported), "--all"], capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 0, result.stderr
+    for text in ("signature_def['serving_default']", "signature_def['sample_weights']", "inputs['images']",
+                 "shape: (-1, 28, 28, 1)", "outputs['predicted_class']", "dtype: DT_INT64", "outputs['conv1_kernel']"):
+        assert text in result.stdout, text
+
+
 def test_bad_inputs_are_rejected_at_the_signature(exported):
     serve = tf.saved_model.load(str(exported)).signatures["serving_default"]
     with pytest.raises((ValueError, TypeError, tf.errors.InvalidArgumentError)) as err:
