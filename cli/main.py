@@ -183,14 +183,14 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
 
     with progress_bar("evaluating") as progress:
         result = evaluate_run(
-            run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, progress
+            run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, progress, Path(run_dir) / "reliability.png"
         )
     single = result["single_network"]
     click.echo(f"dataset {result['dataset']}, {result['num_test_examples']} test examples")
     click.echo(f"single network: accuracy {single['accuracy_mean']:.4f} +- {single['accuracy_std']:.4f} over {single['num_networks']} networks")
-    click.echo(f"{'ensemble':>9} {'accuracy':>9} {'nll':>8} {'ece':>8}")
+    click.echo(f"{'ensemble':>9} {'accuracy':>9} {'nll':>8} {'ece':>8} {'brier':>8}")
     for size, row in result["ensembles"].items():
-        click.echo(f"{size:>9} {row['accuracy']:>9.4f} {row['nll']:>8.4f} {row['ece']:>8.4f}")
+        click.echo(f"{size:>9} {row['accuracy']:>9.4f} {row['nll']:>8.4f} {row['ece']:>8.4f} {row['brier']:>8.4f}")
     diversity = result["diversity"]
     click.echo(f"pairwise disagreement: {diversity['pairwise_disagreement']:.4f}")
     click.echo("L2 std/mean: " + ", ".join(f"{k} {v:.3f}" for k, v in diversity["l2_std_over_mean"].items()))
@@ -340,6 +340,16 @@ def diversity(run_dir, num_networks, seed, json_path):
     path = Path(json_path) if json_path else Path(run_dir) / "diversity.json"
     _write_json(path, {"num_networks": num_networks, "layers": layers})
     click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for report.md and its plots.")
+def report(run_dirs, out):
+    """A Markdown report: accuracy, diversity, OOD and attack tables of several runs side by side."""
+    from hypergan_tf.report import write_report
+
+    click.echo(f"wrote {write_report(run_dirs, out)}")
 
 
 @cli.command()

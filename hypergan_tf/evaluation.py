@@ -4,7 +4,7 @@ The JSON it returns has a fixed shape that other tools read (fractions in [0, 1]
 
     {"dataset": "mnist", "num_test_examples": 10000,
      "single_network": {"accuracy_mean": .., "accuracy_std": .., "num_networks": 100},
-     "ensembles": {"10": {"accuracy": .., "nll": .., "ece": ..}, ...},
+     "ensembles": {"10": {"accuracy": .., "nll": .., "ece": .., "brier": ..}, ...},
      "diversity": {"pairwise_disagreement": .., "l2_std_over_mean": {"conv1": .., ...}}}
 """
 
@@ -34,6 +34,7 @@ def summarise(probabilities: np.ndarray, labels: np.ndarray, weights: dict[str, 
             "accuracy": metrics.accuracy(mean, labels),
             "nll": metrics.negative_log_likelihood(mean, labels),
             "ece": metrics.expected_calibration_error(mean, labels),
+            "brier": metrics.brier_score(mean, labels),
         }
     return {
         "single_network": {
@@ -57,6 +58,7 @@ def evaluate_run(
     num_networks: int = 100,
     seed: int = NETWORK_SEED,
     progress=None,
+    reliability_plot: str | Path | None = None,
 ) -> dict:
     """Sample max(num_networks, largest ensemble) networks and score them on a test split."""
     if not ensemble_sizes or min(ensemble_sizes) < 1:
@@ -74,9 +76,31 @@ def evaluate_run(
     ensemble_sizes = [size for size in ensemble_sizes if size <= n] or [n]  # a random-start ensemble has only its members
     weights = model.sample_networks(n, seed)
     probabilities = predict_probabilities(model, data.test_images, weights, progress=progress)
+    if reliability_plot is not None:
+        plot_reliability(probabilities[: max(ensemble_sizes)].mean(0), data.test_labels, max(ensemble_sizes), Path(reliability_plot))
     return {
         "dataset": data.name,
         "num_test_examples": int(len(data.test_labels)),
         **summarise(probabilities, data.test_labels, weights, sorted(set(ensemble_sizes))),
     }
 
+
+
+def plot_reliability(probabilities: np.ndarray, labels: np.ndarray, size: int, path: Path) -> None:
+    """Reliability diagram of one ensemble: accuracy against confidence per bin."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bins = metrics.reliability(probabilities, labels)
+    figure, axis = plt.subplots(figsize=(5, 5))
+    axis.plot([0, 1], [0, 1], "k:", label="perfect calibration")
+    axis.plot([b[0] for b in bins], [b[1] for b in bins], "o-", label=f"{size}-network ensemble")
+    axis.set(xlabel="confidence", ylabel="accuracy", title=f"Reliability (ECE {metrics.expected_calibration_error(probabilities, labels):.4f})")
+    axis.legend()
+    figure.tight_layout()
+    tmp = path.with_name(path.stem + ".partial" + path.suffix)
+    figure.savefig(tmp, dpi=100)
+    plt.close(figure)
+    tmp.replace(path)

@@ -24,18 +24,24 @@ def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> fl
     return float(-np.mean(np.log(np.clip(picked, 1e-12, 1.0))))
 
 
-def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
-    """|accuracy - confidence| averaged over equal-width confidence bins, weighted by bin size."""
+def brier_score(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean over inputs of the squared distance between the prediction and the one-hot label."""
+    onehot = np.eye(probabilities.shape[-1])[labels]
+    return float(np.mean(np.sum((probabilities - onehot) ** 2, axis=-1)))
+
+
+def reliability(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS):
+    """Per equal-width confidence bin: (mean confidence, accuracy, count); empty bins left out."""
     confidence = probabilities.max(-1)
     correct = np.argmax(probabilities, -1) == labels
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    ece = 0.0
-    for b in range(bins):
-        in_bin = which == b
-        if in_bin.any():
-            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
-    return float(ece)
+    which = np.clip(np.digitize(confidence, np.linspace(0.0, 1.0, bins + 1)[1:-1], right=True), 0, bins - 1)
+    return [(float(confidence[which == b].mean()), float(correct[which == b].mean()), int((which == b).sum()))
+            for b in range(bins) if (which == b).any()]
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
+    """|accuracy - confidence| averaged over equal-width confidence bins, weighted by bin size."""
+    return float(sum(count * abs(acc - conf) for conf, acc, count in reliability(probabilities, labels, bins)) / len(labels))
 
 
 def pairwise_disagreement(probabilities: np.ndarray) -> float:

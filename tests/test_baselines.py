@@ -70,3 +70,22 @@ def test_baseline_command_and_analysis_of_its_run(tmp_path):
     assert result.exit_code == 0 and json.loads((run_dir / "diversity.json").read_text())["num_networks"] == 3
     result = runner.invoke(cli, ["export", str(run_dir), "--out", str(tmp_path / "export")])
     assert result.exit_code == 2 and "export writes HyperGAN samplers" in result.output
+
+
+def test_report_puts_runs_side_by_side(tmp_path):
+    from conftest import train_tiny_run
+
+    hypergan_run = train_tiny_run(tmp_path / "hg", steps=10)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["baseline", "--method", "mc-dropout", "--dataset", "digits", "--run-dir", str(tmp_path / "mcd"),
+                                 "--steps", "10", "--batch-size", "32", "--networks-per-step", "2"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(cli, ["attack", str(hypergan_run), "--epsilons", "0.1", "--ensemble-size", "2", "--num-examples", "50"]).exit_code == 0
+    result = runner.invoke(cli, ["report", str(hypergan_run), str(tmp_path / "mcd"), "--out", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "hg (HyperGAN)" in text and "mcd (MC dropout)" in text
+    assert "## Test accuracy" in text and "| hg (HyperGAN) | conv1 |" in text
+    assert "### FGSM" in text and "eps 0.1" in text and "No PGD results yet" in text
+    assert (tmp_path / "report" / "hg_attack_fgsm.png").is_file()
+    assert json.loads((tmp_path / "mcd" / "evaluation.json").read_text())["single_network"]["num_networks"] == 100

@@ -58,10 +58,11 @@ def test_evaluate_writes_json_in_the_documented_shape(trained_run, tmp_path):
     assert report["single_network"]["num_networks"] == 4
     assert set(report["ensembles"]) == {"1", "3"}
     for row in report["ensembles"].values():
-        assert set(row) == {"accuracy", "nll", "ece"} and 0 <= row["accuracy"] <= 1
+        assert set(row) == {"accuracy", "nll", "ece", "brier"} and 0 <= row["accuracy"] <= 1
     assert set(report["diversity"]["l2_std_over_mean"]) == {"conv1", "conv2", "linear1"}
     assert 0 <= report["diversity"]["pairwise_disagreement"] <= 1
     assert "single network: accuracy" in result.output
+    assert (run_dir / "reliability.png").stat().st_size > 1000
 
 
 def test_existing_run_is_not_overwritten_without_flag(trained_run):

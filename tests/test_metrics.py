@@ -16,6 +16,12 @@ def test_accuracy_nll_and_ece_on_a_hand_computed_case():
     assert metrics.expected_calibration_error(probabilities, labels) == pytest.approx(expected)
 
 
+def test_brier_score_on_a_hand_computed_case():
+    probabilities = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
+    # (0 + 0) ; (0.25 + 0.25) ; (1 + 1)
+    assert metrics.brier_score(probabilities, np.array([0, 1, 0])) == pytest.approx((0.0 + 0.5 + 2.0) / 3)
+
+
 def test_perfectly_calibrated_prediction_has_zero_ece():
     probabilities = np.tile([[0.5, 0.5]], (4, 1))
     assert metrics.expected_calibration_error(probabilities, np.array([0, 1, 0, 1])) == pytest.approx(0.0)
