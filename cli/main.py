@@ -181,6 +181,7 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
     """Test accuracy of single sampled networks and of ensembles, calibration and diversity."""
     from hypergan_tf.evaluation import evaluate_run
 
+    path = _writable(Path(json_path) if json_path else Path(run_dir) / "evaluation.json")
     with progress_bar("evaluating") as progress:
         result = evaluate_run(
             run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, progress, Path(run_dir) / "reliability.png"
@@ -194,7 +195,6 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
     diversity = result["diversity"]
     click.echo(f"pairwise disagreement: {diversity['pairwise_disagreement']:.4f}")
     click.echo("L2 std/mean: " + ", ".join(f"{k} {v:.3f}" for k, v in diversity["l2_std_over_mean"].items()))
-    path = Path(json_path) if json_path else Path(run_dir) / "evaluation.json"
     _write_json(path, result)
     click.echo(f"wrote {path}")
 
@@ -212,6 +212,7 @@ def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_pat
     from hypergan_tf.ood import ood_run
 
     plot_path = Path(plot_path) if plot_path else Path(run_dir) / f"ood_{out_dataset}.png"
+    path = _writable(Path(json_path) if json_path else Path(run_dir) / f"ood_{out_dataset}.json")
     with progress_bar("scoring") as progress:
         result = ood_run(run_dir, out_dataset, ensemble_size, data_dir, seed, progress, plot_path)
     click.echo(f"in: {result['in_dataset']} ({result['num_in']}), out: {result['out_dataset']} ({result['num_out']}), "
@@ -219,7 +220,6 @@ def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_pat
     click.echo(f"{'score':>19} {'AUROC':>7} {'AUPR':>7} {'mean in':>9} {'mean out':>9}")
     for name, row in result["scores"].items():
         click.echo(f"{name:>19} {row['auroc']:>7.4f} {row['aupr']:>7.4f} {row['mean_in']:>9.4f} {row['mean_out']:>9.4f}")
-    path = Path(json_path) if json_path else Path(run_dir) / f"ood_{out_dataset}.json"
     _write_json(path, result)
     click.echo(f"wrote {path} and {plot_path}")
 
@@ -250,6 +250,7 @@ def attack(run_dir, method, epsilons, ensemble_size, num_examples, steps, data_d
     from hypergan_tf.attacks import attack_run
 
     plot_path = Path(plot_path) if plot_path else Path(run_dir) / f"attack_{method}.png"
+    path = _writable(Path(json_path) if json_path else Path(run_dir) / f"attack_{method}.json")
     with progress_bar("attacking") as progress:
         result = attack_run(run_dir, method, epsilons, ensemble_size, num_examples, steps, data_dir, seed, progress=progress, plot=plot_path)
     clean = result["clean"]
@@ -258,7 +259,6 @@ def attack(run_dir, method, epsilons, ensemble_size, num_examples, steps, data_d
     click.echo(f"{'clean':>8} {clean['accuracy']:>9.4f} {clean['mean_entropy']:>8.4f} {'':>7}")
     for epsilon, row in result["epsilons"].items():
         click.echo(f"{epsilon:>8} {row['accuracy']:>9.4f} {row['mean_entropy']:>8.4f} {row['auroc_entropy']:>7.4f}")
-    path = Path(json_path) if json_path else Path(run_dir) / f"attack_{method}.json"
     _write_json(path, result)
     click.echo(f"wrote {path} and {plot_path}")
 
@@ -370,6 +370,18 @@ def datasets(data_dir, check_name):
         train_count = 0 if data.train_labels is None else len(data.train_labels)
         click.echo(f"{name:10} {train_count:6d} train / {len(data.test_labels):5d} test, {data.num_classes} classes, "
                    f"images {data.image_shape}, from {data.source}")
+
+
+def _writable(path: Path) -> Path:
+    """Check before the work, not after it, that the JSON can be written there."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = path.with_name(path.name + ".tmp")
+        probe.touch()
+        probe.unlink()
+    except OSError as err:
+        raise HyperganError(f"cannot write {path} ({err.strerror}); choose a writable path with --json") from None
+    return path
 
 
 def _write_json(path: Path, value: dict) -> None:

@@ -54,12 +54,12 @@ def test_wrong_magic_number_and_count_mismatch(tmp_path):
         load_dataset("mnist", tmp_path)
 
 
-def write_image_folder(root, classes=("cat", "dog", "frog"), per_class=3, size=32):
+def write_image_folder(root, classes=("cat", "dog", "frog"), per_class=3, size=32, step=40):
     for split in ("train", "test"):
         for index, name in enumerate(classes):
             (root / split / name).mkdir(parents=True)
             for i in range(per_class):
-                pixel = np.full((size, size, 3), 40 * index + i, np.uint8)
+                pixel = np.full((size, size, 3), step * index + i, np.uint8)
                 (root / split / name / f"{i:04d}.png").write_bytes(tf.io.encode_png(pixel).numpy())
 
 
@@ -75,6 +75,14 @@ def test_cifar5_keeps_classes_0_to_4(tmp_path):
     write_image_folder(tmp_path / "cifar10", classes=[f"c{i}" for i in range(7)], per_class=1, size=4)
     data = load_dataset("cifar5", tmp_path)
     assert data.num_classes == 5 and sorted(set(data.train_labels)) == [0, 1, 2, 3, 4]
+
+
+def test_cifar5_other_is_the_test_split_of_classes_5_to_9(tmp_path):
+    write_image_folder(tmp_path / "cifar10", classes=[f"c{i}" for i in range(10)], per_class=2, size=4, step=20)
+    data = load_dataset("cifar5-other", tmp_path, need_train=False)
+    assert data.train_images is None and data.num_classes == 5
+    np.testing.assert_array_equal(data.test_labels, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
+    assert data.test_images[0, 0, 0, 0] == 20 * 5  # the first image of class c5
 
 
 def test_empty_class_folder_is_a_clear_error(tmp_path):
