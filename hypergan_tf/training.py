@@ -192,7 +192,7 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
             )
         else:
             model.compile(optimizer=keras.optimizers.Adam(g_lr))
-    if isinstance(model, HyperGAN):
+    if isinstance(model, HyperGAN) and not resume:  # a resumed run restores the trained mixer
         model.pretrain_mixer(config.mixer_pretrain_steps)
 
     initial_epoch = first_batch = 0
