@@ -47,6 +47,7 @@ _start_tensorflow_quietly()
 
 import click  # noqa: E402
 
+from hypergan_tf.atomic import write_json  # noqa: E402
 from hypergan_tf.config import TrainConfig  # noqa: E402
 from hypergan_tf.data import DATASETS, TRAINABLE_DATASETS  # noqa: E402
 from hypergan_tf.errors import HyperganError  # noqa: E402
@@ -388,9 +389,7 @@ def _write_json(path: Path, value: dict) -> None:
     """Atomically, and with a clear error when the place is not writable."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(value, indent=2) + "\n")
-        tmp.replace(path)
+        write_json(path, value)
     except OSError as err:
         raise HyperganError(f"cannot write {path} ({err.strerror}); choose a writable path with --json") from None
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from hypergan_tf.data import load_dataset, resolve_data_dir
+from hypergan_tf.atomic import save_figure
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.hypergan import NETWORK_SEED, HyperGAN
 from hypergan_tf.sampling import networks_available
-from hypergan_tf.training import load_run
+from hypergan_tf.training import load_run, load_test_split
 from hypergan_tf.uncertainty import detection, entropy
 
 METHODS = ("fgsm", "pgd")
@@ -64,7 +64,7 @@ def attack_run(run_dir, method: str, epsilons, ensemble_size: int = 10, num_exam
         raise HyperganError("--ensemble-size, --num-examples and --steps must be at least 1")
     config, model = load_run(run_dir)
     ensemble_size = networks_available(model, ensemble_size)
-    data = load_dataset(config.dataset, resolve_data_dir(data_dir) or config.data_dir, need_train=False)
+    data = load_test_split(config, data_dir=data_dir)
     images = data.test_images[:num_examples].astype(np.float32) / 255.0
     labels = data.test_labels[:num_examples].astype(np.int32)
     weights = {k: tf.constant(v) for k, v in model.sample_networks(ensemble_size, seed).items()}
@@ -109,8 +109,6 @@ def plot_entropy_vs_epsilon(result: dict, path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from pathlib import Path
-
     import matplotlib.pyplot as plt
 
     eps = [0.0] + [float(e) for e in result["epsilons"]]
@@ -122,9 +120,4 @@ def plot_entropy_vs_epsilon(result: dict, path) -> None:
     axis.set(xlabel="epsilon (L-inf)", title=f"{result['method'].upper()} against a {result['ensemble_size']}-network ensemble")
     axis.legend()
     figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".partial" + path.suffix)
-    figure.savefig(tmp, dpi=100)
-    plt.close(figure)
-    tmp.replace(path)
+    save_figure(figure, path)

@@ -20,15 +20,10 @@ from pathlib import Path
 
 import keras
 
+from hypergan_tf.atomic import save_weights, write_json
 from hypergan_tf.errors import HyperganError
 
 STATE_FILE = "state.json"
-
-
-def write_json_atomically(path: Path, value) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(value, indent=2) + "\n")
-    tmp.replace(path)
 
 
 class RunBackup(keras.callbacks.Callback):
@@ -44,15 +39,13 @@ class RunBackup(keras.callbacks.Callback):
             return
         step = int(self.model.optimizer_steps.numpy())
         name = f"ckpt-{step:08d}.weights.h5"
-        tmp = self.folder / f"ckpt-{step:08d}.partial.weights.h5"
-        self.model.save_weights(tmp)
-        tmp.replace(self.folder / name)
+        save_weights(self.model, self.folder / name)
         state = {
             "step": step,
             "epochs_done": epoch + 1,
             "checkpoint": name,
         }
-        write_json_atomically(self.folder / STATE_FILE, state)
+        write_json(self.folder / STATE_FILE, state)
         for old in self.folder.glob("ckpt-*.weights.h5"):
             if old.name != name:
                 old.unlink(missing_ok=True)

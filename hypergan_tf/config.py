@@ -10,6 +10,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from hypergan_tf.atomic import write_text
 from hypergan_tf.errors import HyperganError
 
 
@@ -85,10 +86,7 @@ class TrainConfig:
 
     def save(self, path: Path) -> None:
         """Write atomically: a crash never leaves a half-written config.json."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
-        tmp.replace(path)
+        write_text(path, json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> "TrainConfig":

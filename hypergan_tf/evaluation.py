@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from hypergan_tf import metrics
-from hypergan_tf.data import load_dataset, resolve_data_dir
+from hypergan_tf.atomic import save_figure
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.hypergan import NETWORK_SEED
 from hypergan_tf.sampling import networks_available, predict_probabilities
-from hypergan_tf.training import load_run
+from hypergan_tf.training import load_run, load_test_split
 
 DEFAULT_ENSEMBLE_SIZES = (1, 5, 10, 100)
 
@@ -66,12 +66,7 @@ def evaluate_run(
     if num_networks < 1:
         raise HyperganError("--num-networks must be at least 1")
     config, model = load_run(run_dir)
-    data_dir = resolve_data_dir(data_dir) or config.data_dir  # else where the run found its data
-    data = load_dataset(dataset or config.dataset, data_dir, need_train=False)
-    if tuple(data.image_shape) != tuple(model.target.input_shape):
-        raise HyperganError(
-            f"dataset {data.name} has images of shape {data.image_shape}, but the run's target expects {model.target.input_shape}"
-        )
+    data = load_test_split(config, dataset, data_dir)
     n = networks_available(model, max(num_networks, max(ensemble_sizes)))
     ensemble_sizes = [size for size in ensemble_sizes if size <= n] or [n]  # a random-start ensemble has only its members
     weights = model.sample_networks(n, seed)
@@ -100,7 +95,4 @@ def plot_reliability(probabilities: np.ndarray, labels: np.ndarray, size: int, p
     axis.set(xlabel="confidence", ylabel="accuracy", title=f"Reliability (ECE {metrics.expected_calibration_error(probabilities, labels):.4f})")
     axis.legend()
     figure.tight_layout()
-    tmp = path.with_name(path.stem + ".partial" + path.suffix)
-    figure.savefig(tmp, dpi=100)
-    plt.close(figure)
-    tmp.replace(path)
+    save_figure(figure, path)

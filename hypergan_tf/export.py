@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from hypergan_tf.atomic import atomic_path
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.hypergan import NETWORK_SEED, HyperGAN
 from hypergan_tf.target import LEAKY_RELU_SLOPE, TargetSpec, standardise
@@ -161,9 +162,8 @@ def export_litert(model: HyperGAN, out: str | Path, ensemble_size: int = 100, se
     written = {}
     for name, function in (("classifier", classifier), ("sampler", sampler)):
         path = folder / f"{name}.tflite"
-        tmp = path.with_name(path.name + ".partial")
-        tmp.write_bytes(_convert(function))
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(_convert(function))
         written[name] = path
     return written
 
@@ -208,8 +208,7 @@ def save_networks(model: HyperGAN, out: str | Path, num_networks: int, seed: int
     paths = []
     for i in range(num_networks):
         path = out / f"network_{i:03d}.keras"
-        tmp = out / f".network_{i:03d}.partial.keras"
-        standalone_network(model.target, weights, i, model.input_mean, model.input_std).save(tmp)
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            standalone_network(model.target, weights, i, model.input_mean, model.input_std).save(tmp)
         paths.append(path)
     return paths

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hypergan_tf.data import load_dataset, resolve_data_dir
+from hypergan_tf.atomic import save_figure
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.hypergan import NETWORK_SEED
 from hypergan_tf.sampling import networks_available, predict_probabilities
-from hypergan_tf.training import load_run
+from hypergan_tf.training import load_run, load_test_split
 from hypergan_tf.uncertainty import SCORES, detection, predictive_entropy
 
 
@@ -29,11 +29,8 @@ def ood_run(run_dir, out_dataset: str, ensemble_size: int = 100, data_dir=None, 
         raise HyperganError("--ensemble-size must be at least 1")
     config, model = load_run(run_dir)
     ensemble_size = networks_available(model, ensemble_size)
-    data_dir = resolve_data_dir(data_dir) or config.data_dir
-    inside = load_dataset(config.dataset, data_dir, need_train=False)
-    outside = load_dataset(out_dataset, data_dir, need_train=False)
-    if outside.image_shape != inside.image_shape:
-        raise HyperganError(f"{out_dataset} has images of shape {outside.image_shape}, the run's data {inside.image_shape}; choose a data set of the same shape")
+    inside = load_test_split(config, data_dir=data_dir)
+    outside = load_test_split(config, out_dataset, data_dir)
     weights = model.sample_networks(ensemble_size, seed)
     images = np.concatenate([inside.test_images, outside.test_images])
     members = predict_probabilities(model, images, weights, progress=progress)
@@ -77,8 +74,4 @@ def plot_entropy(inside: np.ndarray, outside: np.ndarray, in_name: str, out_name
     for axis in (density, cdf):
         axis.legend()
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".partial" + path.suffix)
-    figure.savefig(tmp, dpi=100)
-    plt.close(figure)
-    tmp.replace(path)
+    save_figure(figure, path)

@@ -12,6 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
+from hypergan_tf.atomic import write_json, write_text
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.training import CONFIG_FILE
@@ -57,7 +58,7 @@ def write_report(run_dirs, out: str | Path, compute_missing: bool = True) -> Pat
         evaluations[run] = _load(run / "evaluation.json")
         if evaluations[run] is None and compute_missing:
             evaluations[run] = evaluate_run(run)
-            (run / "evaluation.json").write_text(json.dumps(evaluations[run], indent=2) + "\n")
+            write_json(run / "evaluation.json", evaluations[run])
         diversities[run] = _load(run / "diversity.json")
         if diversities[run] is None and compute_missing:
             _, model = load_run(run)
@@ -119,7 +120,5 @@ def write_report(run_dirs, out: str | Path, compute_missing: bool = True) -> Pat
     if plots:
         lines += ["## Plots", ""] + [f"**{label}, {stem}**\n\n![{stem}]({name})\n" for label, stem, name in plots]
     path = out / "report.md"
-    tmp = out / "report.md.partial"
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(path)
+    write_text(path, "\n".join(lines) + "\n")
     return path

@@ -13,7 +13,6 @@ Run directory layout::
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import shutil
 import time
@@ -23,10 +22,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from hypergan_tf.atomic import save_weights, write_json
 from hypergan_tf.backup import RunBackup, read_state, restore
 from hypergan_tf.baselines import BaselineEnsemble
 from hypergan_tf.config import TrainConfig
-from hypergan_tf.data import load_dataset, resolve_data_dir
+from hypergan_tf.data import Dataset, load_dataset, resolve_data_dir
 from hypergan_tf.distribution import make_strategy
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.hypergan import HyperGAN, build_hypergan
@@ -36,13 +36,6 @@ from hypergan_tf.target import get_target
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 SUMMARY_FILE = "train_summary.json"
-
-
-def atomic_save_weights(model: keras.Model, path: Path) -> None:
-    """Save to a temporary name, then rename: a kill never leaves a half-written file."""
-    tmp = path.with_name(path.name.replace(".weights.h5", ".partial.weights.h5"))
-    model.save_weights(tmp)
-    tmp.replace(path)
 
 
 def _to_pixels(images, labels):
@@ -232,7 +225,7 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
             f"training diverged (non-finite loss) at step {guard.diverged_at}; {kept}. "
             "Lower --g-learning-rate (or --beta) and train again with --overwrite"
         )
-    atomic_save_weights(model, run_dir / WEIGHTS_FILE)
+    save_weights(model, run_dir / WEIGHTS_FILE)
     summary = {
         "dataset": config.dataset,
         "data_source": data.source,
@@ -243,9 +236,7 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
         "final": {k: float(v[-1]) for k, v in history.history.items()},
         "diversity_l2_std_over_mean": sampler_summaries.last_diversity,
     }
-    tmp = run_dir / (SUMMARY_FILE + ".tmp")
-    tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    tmp.replace(run_dir / SUMMARY_FILE)
+    write_json(run_dir / SUMMARY_FILE, summary)
     return summary
 
 
@@ -259,6 +250,19 @@ def build_model(config: TrainConfig) -> HyperGAN | BaselineEnsemble:
         masks_per_step=config.networks_per_step, eval_networks=config.eval_networks,
         input_mean=config.input_mean or 0.0, input_std=config.input_std or 1.0, seed=config.seed,
     )
+
+
+def load_test_split(config: TrainConfig, dataset: str | None = None, data_dir=None) -> Dataset:
+    """The test split of `dataset` (default: the run's own) for analysing a run.
+
+    Looked up in `data_dir`, else $HYPERGAN_TF_DATA_DIR, else where the run found its
+    data; its images must fit the run's target network.
+    """
+    data = load_dataset(dataset or config.dataset, resolve_data_dir(data_dir) or config.data_dir, need_train=False)
+    expected = get_target(config.target, config.num_classes).input_shape
+    if tuple(data.image_shape) != tuple(expected):
+        raise HyperganError(f"dataset {data.name} has images of shape {data.image_shape}, but the run's networks expect {expected}")
+    return data
 
 
 def load_run(run_dir: str | Path, weights: str = WEIGHTS_FILE) -> tuple[TrainConfig, HyperGAN | BaselineEnsemble]:

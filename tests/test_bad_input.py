@@ -78,7 +78,7 @@ CASES = {
     ),
     "corrupt backup": (
         lambda t, r: ["train", "--dataset", "digits", "--run-dir", corrupt_copy(r, t, damage_backup), *TINY],
-        "backup",
+        "the backup in",
     ),
     "not a run directory": (lambda t, r: ["evaluate", t], "config.json not found"),
     "run dir with a different configuration": (
