@@ -108,12 +108,20 @@ def cli():
 @click.option("--networks-per-step", type=int, default=DEFAULTS.networks_per_step, show_default=True, help="K: networks sampled per step.")
 @click.option("--batch-size", type=int, default=DEFAULTS.batch_size, show_default=True, help="Images per step, shared by the K networks.")
 @click.option("--beta", type=float, default=DEFAULTS.beta, show_default=True, help="Weight of the adversarial term on the codes (0 = no discriminator).")
+@click.option("--beta-final", type=float, default=None, help="Move beta linearly to this value over training (default: constant beta).")
+@click.option("--per-layer-discriminator", is_flag=True, help="One discriminator per layer code instead of one shared by all layers.")
+@click.option("--mixer-noise", type=float, default=DEFAULTS.mixer_noise, show_default=True, help="Std of Gaussian noise added to the mixer's input during training.")
+@click.option("--early-stopping", type=int, default=DEFAULTS.early_stopping, show_default=True,
+              help="Patience in epochs: stop when the validation ensemble gain stops rising and keep its best epoch (0 = off).")
 @click.option("--g-learning-rate", type=float, default=DEFAULTS.g_learning_rate, show_default=True, help="Mixer and generators (Adam).")
 @click.option("--d-learning-rate", type=float, default=DEFAULTS.d_learning_rate, show_default=True, help="Discriminator (Adam).")
 @click.option("--lr-schedule", type=click.Choice(["cosine", "constant"]), default=DEFAULTS.lr_schedule, show_default=True)
 @click.option("--code-dim", type=int, default=DEFAULTS.code_dim, show_default=True, help="d: size of each layer code.")
 @click.option("--no-mixer", is_flag=True, help="Ablation: independent noise per generator, no mixer.")
 @click.option("--batch-norm/--no-batch-norm", default=DEFAULTS.batch_norm, show_default=True, help="Batch norm over the K networks inside mixer and generators.")
+@click.option("--diversity", type=click.Choice(["weights", "function"]), default=DEFAULTS.diversity, show_default=True,
+              help="Explicit diversity term: repulsion of the weights modulo scaling, or ambiguity of the predictions on the batch.")
+@click.option("--diversity-weight", type=float, default=DEFAULTS.diversity_weight, show_default=True, help="Strength of the diversity term (0 = off).")
 @click.option("--mixer-pretrain-steps", type=int, default=DEFAULTS.mixer_pretrain_steps, show_default=True, help="Match the codes' mean/covariance to N(0, I) first.")
 @click.option("--backup-every", type=int, default=None, help="Steps between backups (default: one pass over the data). Re-running the same command resumes from the last one.")
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
@@ -136,10 +144,13 @@ def _report_training(summary: dict, config: TrainConfig, run_dir) -> None:
     final = summary["final"]
     click.echo(f"data: {summary['data_source']}")
     click.echo(f"trained {summary['steps']} steps in {summary['train_seconds']:.0f} s")
+    if summary.get("kept_epoch"):
+        click.echo(f"early stopping kept the weights of epoch {summary['kept_epoch']} (best validation ensemble gain)")
     if "val_accuracy" in final:
         click.echo(
             f"validation: single network {final['val_accuracy']:.4f}, "
             f"{config.eval_networks}-network ensemble {final['val_ensemble_accuracy']:.4f}"
+            + (f" (gain {100 * final['val_ensemble_gain']:+.2f} points, disagreement {final['val_disagreement']:.4f})" if "val_ensemble_gain" in final else "")
         )
     click.echo("diversity (L2 std/mean): " + ", ".join(f"{k} {v:.3f}" for k, v in summary["diversity_l2_std_over_mean"].items()))
     click.echo(f"run saved in {run_dir}; next: hypergan-tf evaluate {run_dir}")
@@ -195,6 +206,8 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
         click.echo(f"{size:>9} {row['accuracy']:>9.4f} {row['nll']:>8.4f} {row['ece']:>8.4f} {row['brier']:>8.4f}")
     diversity = result["diversity"]
     click.echo(f"pairwise disagreement: {diversity['pairwise_disagreement']:.4f}")
+    click.echo("ensemble gain (ensemble - mean member accuracy): " + ", ".join(f"{k} networks {100 * v:+.2f} points" for k, v in diversity["ensemble_gain"].items()))
+    click.echo("symmetry-aware diversity (NN distance modulo scaling): " + ", ".join(f"{k} {v:.3f}" for k, v in diversity["symmetry_aware"].items()))
     click.echo("L2 std/mean: " + ", ".join(f"{k} {v:.3f}" for k, v in diversity["l2_std_over_mean"].items()))
     _write_json(path, result)
     click.echo(f"wrote {path}")
@@ -325,8 +338,9 @@ def predict(images, server, model_name, as_json):
 @click.option("--seed", type=int, default=NETWORK_SEED, show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/diversity.json.")
 def diversity(run_dir, num_networks, seed, json_path):
-    """The paper's Table 1: per layer, mean and std of the sampled weights' L2 norms."""
-    from hypergan_tf.metrics import l2_norm_stats
+    """The paper's Table 1 (per layer, mean and std of the sampled weights' L2 norms),
+    and the diversity that survives removing the scaling symmetry."""
+    from hypergan_tf.diversity import layer_table
     from hypergan_tf.sampling import networks_available
     from hypergan_tf.training import load_run
 
@@ -334,10 +348,10 @@ def diversity(run_dir, num_networks, seed, json_path):
         raise HyperganError("--num-networks must be at least 2 to measure spread")
     _, model = load_run(run_dir)
     num_networks = networks_available(model, num_networks)
-    layers = l2_norm_stats(model.sample_networks(num_networks, seed))
-    click.echo(f"{'layer':>8} {'L2 mean':>9} {'L2 std':>8} {'std/mean':>9}   ({num_networks} networks)")
+    layers = layer_table(model.target, model.sample_networks(num_networks, seed))
+    click.echo(f"{'layer':>8} {'L2 mean':>9} {'L2 std':>8} {'std/mean':>9} {'modulo scaling':>15}   ({num_networks} networks)")
     for layer, row in layers.items():
-        click.echo(f"{layer:>8} {row['l2_mean']:>9.3f} {row['l2_std']:>8.3f} {row['std_over_mean']:>9.3f}")
+        click.echo(f"{layer:>8} {row['l2_mean']:>9.3f} {row['l2_std']:>8.3f} {row['std_over_mean']:>9.3f} {row['symmetry_aware']:>15.3f}")
     path = Path(json_path) if json_path else Path(run_dir) / "diversity.json"
     _write_json(path, {"num_networks": num_networks, "layers": layers})
     click.echo(f"wrote {path}")

@@ -27,6 +27,9 @@ class TrainConfig:
     networks_per_step: int = 32  # K: networks sampled and evaluated per step
     batch_size: int = 100  # images per step, shared by the K networks
     beta: float = 1.0  # weight of the adversarial term on the codes
+    beta_final: float | None = None  # if set, beta moves linearly to this over training
+    per_layer_discriminator: bool = False  # one discriminator per layer code, not a shared one
+    mixer_noise: float = 0.0  # std of Gaussian noise added to the mixer's input in training
     g_learning_rate: float = 1e-3  # mixer and generators (cosine decay to 1% of it)
     d_learning_rate: float = 1e-4  # discriminator
     lr_schedule: str = "cosine"  # "cosine" or "constant"
@@ -38,6 +41,11 @@ class TrainConfig:
     hidden_units: int = 512  # width of the mixer, generator and discriminator MLPs
     use_mixer: bool = True  # False: each generator gets its own independent noise (ablation)
     batch_norm: bool = False  # batch norm inside mixer and generators, over the K networks
+    # Explicit diversity term (diversity.py): "weights" = repulsion of the networks'
+    # weights modulo scaling symmetry, "function" = ambiguity of their predictions.
+    diversity: str = "weights"
+    diversity_weight: float = 0.0
+    early_stopping: int = 0  # patience in epochs on validation ensemble gain; 0 = off
     mixer_pretrain_steps: int = 0  # match the codes' mean and covariance to N(0, I) first
     backup_every: int | None = None  # steps between backups; None = one pass over the data
     validation_examples: int = 5000  # held out from the train split for monitoring
@@ -60,11 +68,17 @@ class TrainConfig:
             (self.epochs >= 1, "--epochs must be at least 1"),
             (self.steps is None or self.steps >= 1, "--steps must be at least 1"),
             (self.beta >= 0, "--beta must be >= 0 (0 turns the discriminator off)"),
+            (self.beta_final is None or self.beta_final >= 0, "--beta-final must be >= 0"),
+            (self.mixer_noise >= 0, "--mixer-noise must be >= 0"),
+            (self.early_stopping >= 0, "--early-stopping must be >= 0 epochs (0 = off)"),
+            (self.early_stopping == 0 or self.method == "hypergan", "--early-stopping applies to HyperGAN runs only"),
             (self.g_learning_rate > 0 and self.d_learning_rate > 0, "learning rates must be > 0"),
             (self.strategy in ("default", "mirrored", "multiworker"), "--strategy must be default, mirrored or multiworker"),
             (self.lr_schedule in ("cosine", "constant"), "--lr-schedule must be 'cosine' or 'constant'"),
             (self.noise_dim >= 1 and self.code_dim >= 1 and self.hidden_units >= 1, "model sizes must be >= 1"),
             (self.backup_every is None or self.backup_every >= 1, "--backup-every must be at least 1 step"),
+            (self.diversity in ("weights", "function"), "--diversity must be 'weights' or 'function'"),
+            (self.diversity_weight >= 0, "--diversity-weight must be >= 0 (0 turns the term off)"),
             (self.mixer_pretrain_steps >= 0, "--mixer-pretrain-steps must be >= 0"),
             (self.validation_examples >= 0, "--validation-examples must be >= 0"),
             (self.eval_networks >= 1 and self.summary_networks >= 2, "network counts for summaries must be >= 1 (>= 2 for diversity)"),

@@ -5,7 +5,13 @@ The JSON it returns has a fixed shape that other tools read (fractions in [0, 1]
     {"dataset": "mnist", "num_test_examples": 10000,
      "single_network": {"accuracy_mean": .., "accuracy_std": .., "num_networks": 100},
      "ensembles": {"10": {"accuracy": .., "nll": .., "ece": .., "brier": ..}, ...},
-     "diversity": {"pairwise_disagreement": .., "l2_std_over_mean": {"conv1": .., ...}}}
+     "diversity": {"pairwise_disagreement": .., "l2_std_over_mean": {"conv1": .., ...},
+                   "ensemble_gain": {"10": .., "100": ..},
+                   "symmetry_aware": {"conv1": .., ...}}}
+
+`ensemble_gain[n]` is the accuracy of the first n networks' ensemble minus their mean
+accuracy; `symmetry_aware` is diversity.symmetry_aware_diversity (relative
+nearest-neighbour distance of the weights modulo per-unit scaling).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import numpy as np
 
 from hypergan_tf import metrics
 from hypergan_tf.atomic import save_figure
+from hypergan_tf.diversity import symmetry_aware_diversity
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.hypergan import NETWORK_SEED
 from hypergan_tf.sampling import networks_available, predict_probabilities
@@ -24,11 +31,14 @@ from hypergan_tf.training import load_run, load_test_split
 DEFAULT_ENSEMBLE_SIZES = (1, 5, 10, 100)
 
 
-def summarise(probabilities: np.ndarray, labels: np.ndarray, weights: dict[str, np.ndarray], ensemble_sizes) -> dict:
-    """The evaluation dict (minus the dataset fields) from every network's predictions."""
+def summarise(probabilities: np.ndarray, labels: np.ndarray, weights: dict[str, np.ndarray], ensemble_sizes, target=None) -> dict:
+    """The evaluation dict (minus the dataset fields) from every network's predictions;
+    `target` (the TargetSpec) adds the symmetry-aware diversity."""
     single = metrics.per_network_accuracy(probabilities, labels)
-    ensembles = {}
+    ensembles, gains = {}, {}
     for size in ensemble_sizes:
+        if size >= 2:
+            gains[str(size)] = metrics.accuracy(probabilities[:size].mean(axis=0), labels) - float(single[:size].mean())
         mean = probabilities[:size].mean(axis=0)
         ensembles[str(size)] = {
             "accuracy": metrics.accuracy(mean, labels),
@@ -46,6 +56,8 @@ def summarise(probabilities: np.ndarray, labels: np.ndarray, weights: dict[str, 
         "diversity": {
             "pairwise_disagreement": metrics.pairwise_disagreement(probabilities),
             "l2_std_over_mean": metrics.l2_std_over_mean(weights),
+            "ensemble_gain": gains,
+            **({"symmetry_aware": symmetry_aware_diversity(target, weights)} if target is not None else {}),
         },
     }
 
@@ -76,7 +88,7 @@ def evaluate_run(
     return {
         "dataset": data.name,
         "num_test_examples": int(len(data.test_labels)),
-        **summarise(probabilities, data.test_labels, weights, sorted(set(ensemble_sizes))),
+        **summarise(probabilities, data.test_labels, weights, sorted(set(ensemble_sizes)), model.target),
     }
 
 

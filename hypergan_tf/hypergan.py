@@ -14,7 +14,8 @@ import keras
 import tensorflow as tf
 
 from hypergan_tf.config import TrainConfig
-from hypergan_tf.discriminator import Discriminator
+from hypergan_tf.discriminator import Discriminator, PerLayerDiscriminator
+from hypergan_tf.diversity import ambiguity, weight_repulsion
 from hypergan_tf.generators import LayerGenerator
 from hypergan_tf.mixer import Mixer
 from hypergan_tf.target import TargetSpec, get_target, standardise
@@ -23,6 +24,16 @@ from hypergan_tf.target import TargetSpec, get_target, standardise
 # Seed of the networks that evaluate, export and sample draw by default: the same
 # networks everywhere, so an export's ensemble is the one `evaluate` scored.
 NETWORK_SEED = 12345
+
+
+def pairwise_disagreement(logits) -> tf.Tensor:
+    """Fraction of inputs on which two of the K networks disagree, averaged over pairs
+    (logits [K, B, C]; the TensorFlow twin of metrics.pairwise_disagreement)."""
+    num_networks = tf.cast(tf.shape(logits)[0], tf.float32)
+    votes = tf.one_hot(tf.argmax(logits, axis=-1), tf.shape(logits)[-1])  # [K, B, C]
+    counts = tf.reduce_sum(votes, axis=0)  # [B, C]
+    agreeing = tf.reduce_sum(counts * (counts - 1.0), axis=-1) / 2.0
+    return 1.0 - tf.reduce_mean(agreeing) / tf.maximum(num_networks * (num_networks - 1.0) / 2.0, 1.0)
 
 
 def fixed_noise(num_networks: int, noise_dim: int, seed: int = NETWORK_SEED) -> np.ndarray:
@@ -51,6 +62,11 @@ class HyperGAN(keras.Model):
         input_mean: float = 0.0,
         input_std: float = 1.0,
         seed: int | None = None,
+        diversity: str = "weights",
+        diversity_weight: float = 0.0,
+        beta_final: float | None = None,
+        schedule_steps: int = 1,
+        mixer_noise: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -65,18 +81,25 @@ class HyperGAN(keras.Model):
         self.networks_per_step = networks_per_step
         self.eval_networks = eval_networks
         self.beta = float(beta)
+        # beta moves linearly from `beta` to `beta_final` over `schedule_steps` steps.
+        self.beta_final = self.beta if beta_final is None else float(beta_final)
+        self.schedule_steps = max(int(schedule_steps), 1)
+        self.mixer_noise = float(mixer_noise)
         self.input_mean = float(input_mean)
         self.input_std = float(input_std)
         self.seed = 0 if seed is None else int(seed)
+        self.diversity = diversity
+        self.diversity_weight = float(diversity_weight)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {
             name: keras.metrics.Mean(name=name)
-            for name in ("target_loss", "accuracy", "g_loss", "d_loss", "d_accuracy", "ensemble_accuracy")
+            for name in ("target_loss", "accuracy", "g_loss", "d_loss", "d_accuracy", "ensemble_accuracy", "diversity_loss",
+                         "ensemble_gain", "disagreement")
         }
         self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
         # Build every sub-model now, so weights can be loaded before any call.
         self.generate(tf.zeros([2, noise_dim]))
-        self.discriminator(tf.zeros([1, code_dim]))
+        self.discriminator(tf.zeros([1, len(generators), code_dim]))
         self.built = True
 
     def compile(self, g_optimizer, d_optimizer, **kwargs):
@@ -133,9 +156,15 @@ class HyperGAN(keras.Model):
         return tf.random.stateless_normal(shape, seed=tf.stack([tf.constant(self.seed, tf.int32), step * 4 + purpose]))
 
     def codes(self, noise, training=False) -> tf.Tensor:
-        """noise [K, noise_dim] -> codes [K, num_layers, code_dim]."""
+        """noise [K, noise_dim] -> codes [K, num_layers, code_dim].
+
+        With `mixer_noise`, training perturbs the mixer's input with N(0, mixer_noise^2)
+        (the authors' code does this), so nearby noise vectors must give good networks too.
+        """
         if self.mixer is None:
             return tf.reshape(noise, [-1, len(self.generators), self.code_dim])
+        if training and self.mixer_noise > 0:
+            noise = noise + self.mixer_noise * self.step_normal(tf.shape(noise), purpose=3)
         return self.mixer(noise, training=training)
 
     def weights_from_codes(self, codes, training=False) -> dict[str, tf.Tensor]:
@@ -167,6 +196,14 @@ class HyperGAN(keras.Model):
         labels = tf.broadcast_to(tf.cast(labels, tf.int32)[None, :], tf.shape(logits)[:2])
         return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
 
+    def diversity_loss(self, weights, logits, labels) -> tf.Tensor:
+        """Explicit diversity term (diversity.py), lower = more diverse: repulsion between
+        the K networks of the step in canonical weight space ("weights"), or minus their
+        ambiguity on the batch ("function"). Logged whatever the weight, so runs compare."""
+        if self.diversity == "function":
+            return -ambiguity(logits, labels)
+        return weight_repulsion(self.target, weights)
+
     def discriminator_loss(self, prior_logits, code_logits) -> tf.Tensor:
         return self.bce(tf.ones_like(prior_logits), prior_logits) + self.bce(tf.zeros_like(code_logits), code_logits)
 
@@ -179,13 +216,22 @@ class HyperGAN(keras.Model):
         predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
         return tf.reduce_mean(tf.cast(predicted == tf.cast(labels, tf.int32)[None, :], tf.float32))
 
+    @property
+    def uses_discriminator(self) -> bool:
+        return self.beta > 0 or self.beta_final > 0
+
+    def current_beta(self) -> tf.Tensor:
+        """The adversarial weight at this step (linear schedule from beta to beta_final)."""
+        progress = tf.minimum(tf.cast(self.optimizer_steps, tf.float32) / self.schedule_steps, 1.0)
+        return self.beta + (self.beta_final - self.beta) * progress
+
     # ---- steps ----------------------------------------------------------------
     def train_step(self, data):
         """Under a distribution strategy each replica gets a shard of the data batch and
         evaluates the same K networks on it, so the step equals the single-device step."""
         images, labels = data
         logs = {}
-        if self.beta > 0:
+        if self.uses_discriminator:
             logs.update(self.discriminator_step(self.networks_per_step))
         logs.update(self.generator_step(images, labels, self.networks_per_step))
         return self._for_keras(logs)
@@ -193,7 +239,7 @@ class HyperGAN(keras.Model):
     def discriminator_step(self, num_networks: int) -> dict:
         """One update of D: codes of fresh noise (label 0) against prior samples (label 1)."""
         noise = self.step_normal([num_networks, self.noise_dim], purpose=0)
-        codes = tf.reshape(self.codes(noise, training=True), [-1, self.code_dim])
+        codes = self.codes(noise, training=True)
         prior = self.step_normal(tf.shape(codes), purpose=1)
         with tf.GradientTape() as tape:
             prior_logits = self.discriminator(prior)
@@ -216,27 +262,37 @@ class HyperGAN(keras.Model):
             logits = self.classify(images, weights)
             target_loss = self.target_loss(logits, labels)
             g_loss = target_loss
-            if self.beta > 0:
-                g_loss += self.beta * self.adversarial_loss(self.discriminator(tf.reshape(codes, [-1, self.code_dim])))
+            diversity_loss = self.diversity_loss(weights, logits, labels)
+            if self.diversity_weight > 0:
+                g_loss += self.diversity_weight * diversity_loss
+            if self.uses_discriminator:
+                g_loss += self.current_beta() * self.adversarial_loss(self.discriminator(codes))
             scaled = g_loss / self.distribute_strategy.num_replicas_in_sync
         variables = self.generator_variables
         grads = tape.gradient(scaled, variables)
         self.g_optimizer.apply_gradients(zip(grads, variables))
         self.trackers["target_loss"].update_state(target_loss)
         self.trackers["g_loss"].update_state(g_loss)
+        self.trackers["diversity_loss"].update_state(diversity_loss)
         self.trackers["accuracy"].update_state(self.mean_accuracy(logits, labels))
-        return {name: self.trackers[name].result() for name in ("target_loss", "accuracy", "g_loss")}
+        return {name: self.trackers[name].result() for name in ("target_loss", "accuracy", "g_loss", "diversity_loss")}
 
     def test_step(self, data):
-        """Single-network and ensemble accuracy of `eval_networks` freshly sampled networks."""
+        """Accuracy of `eval_networks` freshly sampled networks, alone and as an ensemble,
+        and their functional diversity: ensemble gain and pairwise disagreement."""
         images, labels = data
         logits = self(images, training=False, num_networks=self.eval_networks)
         probabilities = tf.reduce_mean(tf.nn.softmax(logits), axis=0)
         ensemble_correct = tf.argmax(probabilities, -1, output_type=tf.int32) == tf.cast(labels, tf.int32)
+        accuracy = self.mean_accuracy(logits, labels)
+        ensemble_accuracy = tf.reduce_mean(tf.cast(ensemble_correct, tf.float32))
         self.trackers["target_loss"].update_state(self.target_loss(logits, labels))
-        self.trackers["accuracy"].update_state(self.mean_accuracy(logits, labels))
-        self.trackers["ensemble_accuracy"].update_state(tf.reduce_mean(tf.cast(ensemble_correct, tf.float32)))
-        return self._for_keras({name: self.trackers[name].result() for name in ("target_loss", "accuracy", "ensemble_accuracy")})
+        self.trackers["accuracy"].update_state(accuracy)
+        self.trackers["ensemble_accuracy"].update_state(ensemble_accuracy)
+        self.trackers["ensemble_gain"].update_state(ensemble_accuracy - accuracy)
+        self.trackers["disagreement"].update_state(pairwise_disagreement(logits))
+        names = ("target_loss", "accuracy", "ensemble_accuracy", "ensemble_gain", "disagreement")
+        return self._for_keras({name: self.trackers[name].result() for name in names})
 
     def _for_keras(self, logs: dict) -> dict:
         """Keras (3.15) averages a step's logs over workers along axis 0, which a scalar
@@ -244,6 +300,30 @@ class HyperGAN(keras.Model):
         if isinstance(self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
             return {name: tf.reshape(value, [1]) for name, value in logs.items()}
         return logs
+
+    # ---- batch norm ------------------------------------------------------------
+    def recompute_batch_norm_statistics(self, num_networks: int = 2048) -> int:
+        """Set every batch-norm layer's moving statistics to those of `num_networks`
+        freshly sampled networks under the final weights ("precise BN").
+
+        During training the statistics are taken over the K networks of each step and the
+        moving averages lag the fast-changing generators (FINDINGS.md: 94.7% instead of
+        98%); recomputed once at the end they match what the layers saw, and a network
+        sampled alone is then well defined. Returns the number of layers updated.
+        """
+        layers = [layer for model in [self.mixer, *self.generators] if model is not None
+                  for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+        if not layers:
+            return 0
+        momenta = [layer.momentum for layer in layers]
+        for layer in layers:
+            layer.momentum = 0.0  # moving statistics := this batch's statistics
+        try:
+            self.generate(tf.constant(fixed_noise(num_networks, self.noise_dim, seed=self.seed + 1)), training=True)
+        finally:
+            for layer, momentum in zip(layers, momenta):
+                layer.momentum = momentum
+        return len(layers)
 
     # ---- mixer pre-training ---------------------------------------------------
     def pretrain_mixer(self, steps: int, batch_size: int = 256, learning_rate: float = 1e-3) -> float:
@@ -274,8 +354,9 @@ class HyperGAN(keras.Model):
         return float(loss)
 
 
-def build_hypergan(config: TrainConfig) -> HyperGAN:
-    """The HyperGAN that `config` describes, with freshly initialised weights."""
+def build_hypergan(config: TrainConfig, schedule_steps: int = 1) -> HyperGAN:
+    """The HyperGAN that `config` describes, with freshly initialised weights;
+    `schedule_steps` is the length of training (the beta schedule's span)."""
     keras.utils.set_random_seed(config.seed)
     target = get_target(config.target, config.num_classes)
     num_layers = len(target.layers)
@@ -286,11 +367,15 @@ def build_hypergan(config: TrainConfig) -> HyperGAN:
     else:
         noise_dim = num_layers * config.code_dim
     generators = [LayerGenerator.for_layer(layer, config.hidden_units, config.batch_norm) for layer in target.layers]
+    if config.per_layer_discriminator:
+        discriminator = PerLayerDiscriminator(num_layers, config.hidden_units, name="discriminator")
+    else:
+        discriminator = Discriminator(config.hidden_units, name="discriminator")
     return HyperGAN(
         target,
         mixer,
         generators,
-        Discriminator(config.hidden_units, name="discriminator"),
+        discriminator,
         noise_dim=noise_dim,
         code_dim=config.code_dim,
         networks_per_step=config.networks_per_step,
@@ -299,4 +384,9 @@ def build_hypergan(config: TrainConfig) -> HyperGAN:
         input_mean=config.input_mean if config.input_mean is not None else 0.0,
         input_std=config.input_std if config.input_std is not None else 1.0,
         seed=config.seed,
+        diversity=config.diversity,
+        diversity_weight=config.diversity_weight,
+        beta_final=config.beta_final,
+        schedule_steps=schedule_steps,
+        mixer_noise=config.mixer_noise,
     )

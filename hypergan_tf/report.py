@@ -36,9 +36,13 @@ def _pct(value) -> str:
     return "" if value is None else f"{100 * value:.2f}%"
 
 
+def _points(value) -> str:
+    return "" if value is None else f"{100 * value:+.2f}"
+
+
 def write_report(run_dirs, out: str | Path, compute_missing: bool = True) -> Path:
     from hypergan_tf.evaluation import evaluate_run
-    from hypergan_tf.metrics import l2_norm_stats
+    from hypergan_tf.diversity import layer_table
     from hypergan_tf.sampling import networks_available
     from hypergan_tf.training import load_run
 
@@ -63,10 +67,11 @@ def write_report(run_dirs, out: str | Path, compute_missing: bool = True) -> Pat
         if diversities[run] is None and compute_missing:
             _, model = load_run(run)
             n = networks_available(model, 100)
-            diversities[run] = {"num_networks": n, "layers": l2_norm_stats(model.sample_networks(n))}
+            diversities[run] = {"num_networks": n, "layers": layer_table(model.target, model.sample_networks(n))}
 
     lines = ["# HyperGAN report", "", "Runs: " + ", ".join(f"`{labels[r]}`" for r in runs), ""]
     sizes = sorted({int(s) for r in runs if evaluations[r] for s in evaluations[r]["ensembles"]})
+    gain_sizes = [s for s in sizes if s >= 2]
     lines += ["## Test accuracy", ""]
     rows = []
     for run in runs:
@@ -76,16 +81,19 @@ def write_report(run_dirs, out: str | Path, compute_missing: bool = True) -> Pat
         single = ev["single_network"]
         rows.append([labels[run], f"{_pct(single['accuracy_mean'])} +- {100 * single['accuracy_std']:.2f}"]
                     + [_pct(ev["ensembles"].get(str(s), {}).get("accuracy")) for s in sizes]
-                    + [f"{ev['diversity']['pairwise_disagreement']:.4f}"])
-    lines += _table(["run", "single network"] + [f"{s} networks" for s in sizes] + ["pairwise disagreement"], rows) + [""]
+                    + [f"{ev['diversity']['pairwise_disagreement']:.4f}"]
+                    + [_points(ev["diversity"].get("ensemble_gain", {}).get(str(s))) for s in gain_sizes])
+    lines += _table(["run", "single network"] + [f"{s} networks" for s in sizes] + ["pairwise disagreement"]
+                    + [f"gain {s} (points)" for s in gain_sizes], rows) + [""]
 
     lines += ["## Diversity (L2 norm of each layer's kernel over sampled networks)", ""]
     rows = []
     for run in runs:
         div = diversities[run]
         if div:
-            rows += [[labels[run], layer, f"{v['l2_mean']:.3f}", f"{v['l2_std']:.3f}", f"{v['std_over_mean']:.3f}"] for layer, v in div["layers"].items()]
-    lines += _table(["run", "layer", "mean", "std", "std/mean"], rows) + [""]
+            rows += [[labels[run], layer, f"{v['l2_mean']:.3f}", f"{v['l2_std']:.3f}", f"{v['std_over_mean']:.3f}",
+                      f"{v['symmetry_aware']:.3f}" if "symmetry_aware" in v else ""] for layer, v in div["layers"].items()]
+    lines += _table(["run", "layer", "mean", "std", "std/mean", "modulo scaling (NN distance)"], rows) + [""]
 
     lines += ["## Out-of-distribution detection (AUROC / AUPR)", ""]
     rows = []

@@ -1,7 +1,7 @@
 """TensorBoard summaries that Keras' own callback cannot write: what the sampler makes.
 
 Each epoch, for a fixed set of noise vectors: per-layer diversity (std/mean of the L2
-norms), histograms of generated weights and codes, and the first layer's filters of
+norms, and the nearest-neighbour distance modulo scaling symmetry), histograms of generated weights and codes, and the first layer's filters of
 one network as an image. The hyperparameters go to the HParams dashboard once.
 """
 
@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hparams_api
 
+from hypergan_tf.diversity import symmetry_aware_diversity
 from hypergan_tf.hypergan import fixed_noise
 from hypergan_tf.metrics import l2_std_over_mean
 from hypergan_tf.sampling import networks_available
@@ -44,6 +45,7 @@ class SamplerSummaries(keras.callbacks.Callback):
         self.seed = seed
         self.hparams = hparams
         self.last_diversity: dict[str, float] = {}
+        self.last_symmetry_aware: dict[str, float] = {}
 
     def on_train_begin(self, logs=None):
         with self.writer.as_default():
@@ -55,10 +57,13 @@ class SamplerSummaries(keras.callbacks.Callback):
         # Only a HyperGAN has codes; baselines have members but no latent space.
         codes = model.codes(tf.constant(fixed_noise(self.num_networks, model.noise_dim, self.seed))).numpy() if hasattr(model, "codes") else None
         self.last_diversity = l2_std_over_mean(weights)
+        self.last_symmetry_aware = symmetry_aware_diversity(model.target, weights)
         step = epoch + 1
         with self.writer.as_default():
             for layer, value in self.last_diversity.items():
                 tf.summary.scalar(f"diversity/{layer}_l2_std_over_mean", value, step=step)
+            for layer, value in self.last_symmetry_aware.items():
+                tf.summary.scalar(f"diversity/{layer}_modulo_scaling", value, step=step)
             for name, value in weights.items():
                 tf.summary.histogram(f"weights/{name}", value, step=step)
             for i, layer in enumerate(model.target.layers if codes is not None else []):

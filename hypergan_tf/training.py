@@ -174,7 +174,7 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
         config.save(run_dir / CONFIG_FILE)
 
     with strategy.scope():  # variables, optimizers included, are created inside the scope
-        model = build_model(config)
+        model = build_model(config, total_steps)
         g_lr = config.g_learning_rate
         if config.lr_schedule == "cosine":
             g_lr = keras.optimizers.schedules.CosineDecay(config.g_learning_rate, decay_steps=total_steps, alpha=0.01)
@@ -204,6 +204,13 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
         RunBackup(run_dir / "checkpoints", is_healthy=lambda: guard.diverged_at is None),
         StopAtStep(total_steps),
     ]
+    early_stopping = None
+    if config.early_stopping and len(val_y):
+        # The paper: diversity falls over long training. Keep the epoch whose sampled
+        # networks gained most from ensembling on the validation split.
+        early_stopping = keras.callbacks.EarlyStopping(
+            monitor="val_ensemble_gain", mode="max", patience=config.early_stopping, restore_best_weights=True, verbose=min(verbose, 1))
+        callbacks.append(early_stopping)
     validation = evaluation_batches(val_x, val_y, config.batch_size) if len(val_y) else None
     started = time.perf_counter()
     history = model.fit(
@@ -225,7 +232,16 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
             f"training diverged (non-finite loss) at step {guard.diverged_at}; {kept}. "
             "Lower --g-learning-rate (or --beta) and train again with --overwrite"
         )
+    if isinstance(model, HyperGAN):
+        model.recompute_batch_norm_statistics()
     save_weights(model, run_dir / WEIGHTS_FILE)
+    final = {k: float(v[-1]) for k, v in history.history.items()}
+    kept_epoch = None
+    if early_stopping is not None and early_stopping.best_weights is not None:
+        kept_epoch = early_stopping.best_epoch + 1
+        index = early_stopping.best_epoch - initial_epoch
+        if 0 <= index < len(history.epoch):
+            final = {k: float(v[index]) for k, v in history.history.items()}
     summary = {
         "dataset": config.dataset,
         "data_source": data.source,
@@ -233,17 +249,20 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
         "resumed": resume,
         "replicas": strategy.num_replicas_in_sync,
         "train_seconds": round(seconds, 1),
-        "final": {k: float(v[-1]) for k, v in history.history.items()},
+        "final": final,  # metrics of the epoch whose weights were kept
+        "kept_epoch": kept_epoch,  # set when early stopping restored an earlier epoch
         "diversity_l2_std_over_mean": sampler_summaries.last_diversity,
+        "diversity_modulo_scaling": sampler_summaries.last_symmetry_aware,
     }
     write_json(run_dir / SUMMARY_FILE, summary)
     return summary
 
 
-def build_model(config: TrainConfig) -> HyperGAN | BaselineEnsemble:
-    """The model a configuration describes: a HyperGAN, or one of the baselines."""
+def build_model(config: TrainConfig, total_steps: int = 1) -> HyperGAN | BaselineEnsemble:
+    """The model a configuration describes: a HyperGAN, or one of the baselines;
+    `total_steps` (the length of training) spans the beta schedule."""
     if config.method == "hypergan":
-        return build_hypergan(config)
+        return build_hypergan(config, total_steps)
     keras.utils.set_random_seed(config.seed)
     return BaselineEnsemble(
         get_target(config.target, config.num_classes), config.method, config.members, config.dropout_rate,

@@ -1,0 +1,134 @@
+"""Ablation of the diversity mechanisms (issue 3): one training run per mechanism, same budget.
+
+Each row trains `hypergan-tf train --dataset mnist --steps STEPS` with the mechanism's
+options on top of PLAIN (every mechanism off: the straightforward HyperGAN), then runs
+`hypergan-tf evaluate` and `hypergan-tf ood --out-dataset notmnist`. The row
+`default` uses the shipped defaults. Rows already finished in --work-dir are reused,
+so an interrupted ablation continues where it stopped.
+
+    python benchmarks/ablation.py --data-dir ../shared/datasets                  # every row
+    python benchmarks/ablation.py --data-dir ../shared/datasets --rows plain,default
+
+Prints a Markdown table and writes benchmarks/results/ablation.json and ablation.md.
+Each row costs a training run (about 4-5 min at the default 1,100 steps on 2 CPU cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from results_io import RESULTS, write_result
+
+# Every mechanism off (explicit, so the rows do not move when a default changes).
+PLAIN = ["--diversity-weight", "0", "--no-batch-norm", "--mixer-pretrain-steps", "0", "--mixer-noise", "0", "--beta", "1"]
+
+ROWS: dict[str, tuple[list[str], str]] = {
+    "plain": ([], "every mechanism off: shared discriminator, beta 1"),
+    "beta-0": (["--beta", "0"], "no discriminator"),
+    "no-mixer": (["--no-mixer"], "independent noise per generator"),
+    "batch-norm": (["--batch-norm"], "batch norm over the K networks in mixer and generators (statistics recomputed at the end)"),
+    "mixer-noise": (["--mixer-noise", "0.1"], "N(0, 0.1^2) added to the mixer's input"),
+    "per-layer-d": (["--per-layer-discriminator"], "one discriminator per layer code"),
+    "pretrain": (["--mixer-pretrain-steps", "500"], "mixer pre-trained to N(0, I) moments"),
+    "beta-decay": (["--beta-final", "0"], "beta 1 -> 0 over training"),
+    "beta-grow": (["--beta-final", "5"], "beta 1 -> 5 over training"),
+    "function-0.5": (["--diversity", "function", "--diversity-weight", "0.5"], "repulsion of predictions on the batch"),
+    "weights-0.05": (["--diversity", "weights", "--diversity-weight", "0.05"], "repulsion of weights modulo scaling, weak"),
+    "weights-0.5": (["--diversity", "weights", "--diversity-weight", "0.5"], "repulsion of weights modulo scaling"),
+    "early-stopping": (["--early-stopping", "1", "--backup-every", "275"], "keep the best validation ensemble gain (checked every 275 steps)"),
+    "default": (None, "the shipped defaults (see README)"),
+}
+
+
+def hypergan_tf(*args: str) -> None:
+    """Run the CLI as users do; a failing row stops the ablation with its output."""
+    command = [sys.executable, "-m", "hypergan_tf_cli.main", *args]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"failed: {' '.join(args)}\n{done.stdout}\n{done.stderr}")
+
+
+def run_row(name: str, steps: int, work_dir: Path, data_dir: str) -> dict:
+    options, description = ROWS[name]
+    run = work_dir / name
+    ood_file = run / "ood_notmnist.json"
+    train_options = [] if options is None else PLAIN + options
+    if not ood_file.exists():
+        started = time.perf_counter()
+        if run.exists():
+            shutil.rmtree(run)
+        hypergan_tf("train", "--dataset", "mnist", "--data-dir", data_dir, "--run-dir", str(run), "--steps", str(steps), *train_options)
+        train_seconds = time.perf_counter() - started
+        hypergan_tf("evaluate", str(run), "--data-dir", data_dir)
+        hypergan_tf("ood", str(run), "--out-dataset", "notmnist", "--data-dir", data_dir)
+        (run / "ablation_time.json").write_text(json.dumps({"train_seconds": train_seconds}))
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    ood = json.loads(ood_file.read_text())
+    single = evaluation["single_network"]["accuracy_mean"]
+    ensembles = evaluation["ensembles"]
+    diversity = evaluation["diversity"]
+    return {
+        "row": name,
+        "options": "(defaults)" if options is None else " ".join(options) or "(none)",
+        "description": description,
+        "train_seconds": json.loads((run / "ablation_time.json").read_text())["train_seconds"],
+        "single": single,
+        "single_std": evaluation["single_network"]["accuracy_std"],
+        "ensemble_10": ensembles["10"]["accuracy"],
+        "ensemble_100": ensembles["100"]["accuracy"],
+        "gain_10": diversity["ensemble_gain"]["10"],
+        "gain_100": diversity["ensemble_gain"]["100"],
+        "disagreement": diversity["pairwise_disagreement"],
+        "l2_std_over_mean": diversity["l2_std_over_mean"],
+        "modulo_scaling": diversity["symmetry_aware"],
+        "ood_auroc_entropy": ood["scores"]["entropy"]["auroc"],
+    }
+
+
+def table(rows: list[dict]) -> str:
+    header = ["row", "options", "single %", "10 nets %", "100 nets %", "gain 10", "gain 100", "disagreement",
+              "L2 std/mean c1/c2/l1", "mod. scaling c1/c2/l1", "OOD AUROC"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for r in rows:
+        lines.append("| " + " | ".join([
+            r["row"], f"`{r['options']}`", f"{100 * r['single']:.2f} +- {100 * r['single_std']:.2f}",
+            f"{100 * r['ensemble_10']:.2f}", f"{100 * r['ensemble_100']:.2f}",
+            f"{100 * r['gain_10']:+.2f}", f"{100 * r['gain_100']:+.2f}", f"{r['disagreement']:.4f}",
+            "/".join(f"{v:.2f}" for v in r["l2_std_over_mean"].values()),
+            "/".join(f"{v:.2f}" for v in r["modulo_scaling"].values()),
+            f"{r['ood_auroc_entropy']:.3f}",
+        ]) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", required=True, help="Folder with mnist/ and notmnist/ (e.g. ../shared/datasets).")
+    parser.add_argument("--steps", type=int, default=1100, help="Training steps per row (same budget for all).")
+    parser.add_argument("--rows", default=",".join(ROWS), help=f"Comma-separated subset of: {', '.join(ROWS)}.")
+    parser.add_argument("--work-dir", default=str(RESULTS / "ablation_runs"), help="Where the runs go (reused when present).")
+    args = parser.parse_args()
+    names = [name.strip() for name in args.rows.split(",") if name.strip()]
+    unknown = [name for name in names if name not in ROWS]
+    if unknown:
+        parser.error(f"unknown rows {unknown}; choose from {', '.join(ROWS)}")
+    work_dir = Path(args.work_dir) / f"steps{args.steps}"
+    rows = []
+    for name in names:
+        rows.append(run_row(name, args.steps, work_dir, args.data_dir))
+        print(f"{name}: single {100 * rows[-1]['single']:.2f}%, 10 nets {100 * rows[-1]['ensemble_10']:.2f}%, "
+              f"gain {100 * rows[-1]['gain_10']:+.2f} points", flush=True)
+    markdown = table(rows)
+    print(markdown)
+    write_result(RESULTS / "ablation.json", {"steps": args.steps, "rows": rows})
+    (RESULTS / "ablation.md").write_text(markdown + "\n")
+
+
+if __name__ == "__main__":
+    main()

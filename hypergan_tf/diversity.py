@@ -1,0 +1,124 @@
+"""Diversity of sampled networks modulo the target's symmetries (Deutsch et al., 2018).
+
+Leaky ReLU and max pooling are positively homogeneous: multiplying a hidden unit's
+incoming weights and bias by c > 0 and its outgoing weights by 1/c leaves the
+network's function unchanged. The L2 norms of the paper's Table 1 can therefore vary
+a lot between networks that compute the same thing. `canonical_weights` picks one
+representative per scaling orbit (every hidden unit's incoming weights + bias scaled
+to unit norm, the scale pushed into the next layer), so distances between canonical
+weights measure differences that change the function. Unit permutations are not
+removed: a smooth generator does not produce them.
+
+The same nearest-neighbour statistic serves as a training term (`repulsion`: minus
+the mean log distance of each network to its nearest neighbour, the k-NN entropy
+estimate up to constants) and as a metric (`symmetry_aware_diversity`). `ambiguity`
+is the function-space alternative: how much the K networks' averaged prediction beats
+their mean cross-entropy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from hypergan_tf.target import TargetSpec
+
+EPSILON = 1e-8
+
+
+def canonical_weights(target: TargetSpec, weights: dict) -> dict[str, tf.Tensor]:
+    """Weights with a leading network axis K -> the same networks, scale symmetry fixed.
+
+    Returns {"<layer>": [K, fan_in * out + out]}: each layer's kernel and bias
+    flattened per network. The logits layer keeps its scale (softmax is not
+    scale-invariant) but absorbs the scales of the units feeding it.
+    """
+    canonical = {}
+    incoming_scale = None  # [K, units of the previous layer]
+    previous = None
+    for layer in target.layers:
+        kernel = tf.convert_to_tensor(weights[f"{layer.name}/kernel"], tf.float32)
+        bias = tf.convert_to_tensor(weights[f"{layer.name}/bias"], tf.float32)
+        if incoming_scale is not None:
+            if layer.kind == "conv":
+                kernel = kernel * incoming_scale[:, None, None, :, None]
+            else:
+                # A dense layer after a conv reads features flattened channel-last, so
+                # the channel scales repeat once per spatial position.
+                repeats = layer.in_units // previous.out_units
+                kernel = kernel * tf.tile(incoming_scale, [1, repeats])[:, :, None]
+        num_networks = tf.shape(kernel)[0]
+        flat = tf.concat([tf.reshape(kernel, [num_networks, -1, layer.out_units]), bias[:, None, :]], axis=1)
+        if layer.activation:
+            norms = tf.norm(flat, axis=1) + EPSILON  # [K, out]
+            flat = flat / norms[:, None, :]
+            incoming_scale = norms
+        canonical[layer.name] = tf.reshape(flat, [num_networks, -1])
+        previous = layer
+    return canonical
+
+
+def nearest_neighbour_distances(features: tf.Tensor) -> tf.Tensor:
+    """[K, D] -> [K]: each row's Euclidean distance to its nearest other row."""
+    squared = tf.reduce_sum(tf.square(features), axis=1)
+    pairwise = squared[:, None] + squared[None, :] - 2.0 * tf.matmul(features, features, transpose_b=True)
+    pairwise = tf.maximum(pairwise, 0.0) + tf.linalg.diag(tf.fill(tf.shape(squared), np.inf))
+    return tf.sqrt(tf.reduce_min(pairwise, axis=1) + EPSILON)
+
+
+def repulsion(features: tf.Tensor) -> tf.Tensor:
+    """Minus the mean log nearest-neighbour distance of K samples [K, D].
+
+    Minimising it maximises the Kozachenko-Leonenko entropy estimate (up to constants
+    and the dimension factor). Its gradient grows as networks get closer, so it pushes
+    hardest exactly when the sampler starts to collapse.
+    """
+    return -tf.reduce_mean(tf.math.log(nearest_neighbour_distances(features)))
+
+
+def weight_repulsion(target: TargetSpec, weights: dict) -> tf.Tensor:
+    """Repulsion of the canonical weights, averaged over layers."""
+    return tf.add_n([repulsion(features) for features in canonical_weights(target, weights).values()]) / len(target.layers)
+
+
+def ambiguity(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    """Diversity in function space: mean member cross-entropy minus the cross-entropy of
+    the members' averaged prediction, on the batch (logits [K, B, C], labels [B]).
+
+    It is >= 0 (Jensen), 0 only when the K networks predict alike, and it is exactly
+    what makes the ensemble better than its members: CE(ensemble) = mean CE - ambiguity.
+    Rewarding it (negative correlation learning) lets a network be wrong where the
+    others are right, which is the kind of diversity an ensemble gains from; weight
+    distances, even modulo symmetries, need not change any prediction.
+    """
+    labels = tf.cast(labels, tf.int32)
+    members = tf.nn.sparse_softmax_cross_entropy_with_logits(tf.broadcast_to(labels[None, :], tf.shape(logits)[:2]), logits)
+    log_mean = tf.reduce_logsumexp(tf.nn.log_softmax(logits), axis=0) - tf.math.log(tf.cast(tf.shape(logits)[0], tf.float32))
+    ensemble = -tf.gather(log_mean, labels, axis=1, batch_dims=1)
+    return tf.reduce_mean(members) - tf.reduce_mean(ensemble)
+
+
+def symmetry_aware_diversity(target: TargetSpec, weights: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per layer: mean nearest-neighbour distance between networks' canonical weights,
+    relative to their root-mean-square norm (0 = identical networks; scale-free, so
+    layers and models compare)."""
+    result = {}
+    for name, features in canonical_weights(target, weights).items():
+        features = features.numpy().astype(np.float64)  # float64: no rounding floor near 0
+        squared = np.sum(features**2, axis=1)
+        pairwise = squared[:, None] + squared[None, :] - 2.0 * features @ features.T
+        np.fill_diagonal(pairwise, np.inf)
+        distances = np.sqrt(np.maximum(pairwise.min(axis=1), 0.0))
+        result[name] = float(distances.mean() / np.sqrt(squared.mean()))
+    return result
+
+
+def layer_table(target: TargetSpec, weights: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """Per layer: the paper's L2-norm statistics plus `symmetry_aware` (what `diversity`
+    prints and writes to diversity.json)."""
+    from hypergan_tf.metrics import l2_norm_stats
+
+    layers = l2_norm_stats(weights)
+    for layer, value in symmetry_aware_diversity(target, weights).items():
+        layers[layer]["symmetry_aware"] = value
+    return layers

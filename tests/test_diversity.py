@@ -1,0 +1,136 @@
+"""Diversity modulo symmetries, the diversity mechanisms, and the metrics that judge them."""
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from hypergan_tf import metrics
+from hypergan_tf.diversity import canonical_weights, nearest_neighbour_distances, symmetry_aware_diversity, weight_repulsion
+from hypergan_tf.evaluation import summarise
+from hypergan_tf.hypergan import build_hypergan, pairwise_disagreement
+
+
+def rescaled(target, weights, rng):
+    """The same networks with every hidden unit scaled by a random c > 0 (and 1/c downstream)."""
+    out = {name: np.array(value, copy=True) for name, value in weights.items()}
+    layers = target.layers
+    for layer, following in zip(layers[:-1], layers[1:]):
+        c = rng.uniform(0.2, 5.0, size=(out[f"{layer.name}/bias"].shape[0], layer.out_units)).astype(np.float32)
+        out[f"{layer.name}/kernel"] *= c.reshape((c.shape[0],) + (1,) * (out[f"{layer.name}/kernel"].ndim - 2) + (-1,))
+        out[f"{layer.name}/bias"] *= c
+        if following.kind == "conv":
+            out[f"{following.name}/kernel"] /= c[:, None, None, :, None]
+        else:
+            out[f"{following.name}/kernel"] /= np.tile(c, [1, following.in_units // layer.out_units])[:, :, None]
+    return out
+
+
+@pytest.mark.parametrize("target", ["mnist-small", "cifar-small"])
+def test_rescaled_networks_compute_the_same_function_and_have_the_same_canonical_form(tiny_config, target):
+    model = build_hypergan(dataclasses.replace(tiny_config, target=target))
+    weights = model.sample_networks(3, seed=1)
+    scaled = rescaled(model.target, weights, np.random.default_rng(0))
+    images = tf.random.stateless_uniform((2,) + model.target.input_shape, seed=(3, 4))
+    np.testing.assert_allclose(model.classify(images, weights), model.classify(images, scaled), rtol=1e-4, atol=1e-4)
+    assert not np.allclose(weights["conv1/kernel"], scaled["conv1/kernel"])  # the L2 norms differ ...
+    for name, canonical in canonical_weights(model.target, weights).items():  # ... the canonical forms do not
+        np.testing.assert_allclose(canonical, canonical_weights(model.target, scaled)[name], atol=1e-5)
+
+
+def test_symmetry_aware_diversity_ignores_rescaling_but_not_real_differences(tiny_config):
+    model = build_hypergan(tiny_config)
+    one = {name: np.repeat(value[:1], 4, axis=0) for name, value in model.sample_networks(1, seed=2).items()}
+    copies = rescaled(model.target, one, np.random.default_rng(1))  # 4 rescaled copies of one network
+    assert max(metrics.l2_std_over_mean(copies).values()) > 0.1  # the paper's measure calls them diverse
+    assert max(symmetry_aware_diversity(model.target, copies).values()) < 1e-3
+    assert min(symmetry_aware_diversity(model.target, model.sample_networks(4, seed=2)).values()) > 0.01
+
+
+def test_nearest_neighbour_distances():
+    points = tf.constant([[0.0, 0.0], [3.0, 4.0], [3.0, 5.0]])
+    np.testing.assert_allclose(nearest_neighbour_distances(points), [5.0, 1.0, 1.0], rtol=1e-4)
+
+
+def test_repulsion_gradient_spreads_the_networks(tiny_config):
+    model = build_hypergan(tiny_config)
+    variables = model.generator_variables
+    optimizer = keras.optimizers.Adam(1e-3)
+    noise = model.sample_noise(8)
+
+    def spread():
+        _, weights = model.generate(noise)
+        return float(tf.reduce_mean(nearest_neighbour_distances(canonical_weights(model.target, weights)["conv2"])))
+
+    before = spread()
+    for _ in range(20):
+        with tf.GradientTape() as tape:
+            loss = weight_repulsion(model.target, model.generate(noise, training=True)[1])
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    assert spread() > 1.2 * before
+
+
+def test_tensorflow_disagreement_matches_numpy():
+    logits = tf.random.stateless_normal((5, 40, 3), seed=(1, 2))
+    expected = metrics.pairwise_disagreement(tf.nn.softmax(logits).numpy())
+    assert float(pairwise_disagreement(logits)) == pytest.approx(expected, abs=1e-6)
+    assert float(pairwise_disagreement(tf.repeat(logits[:1], 5, axis=0))) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_ensemble_gain_is_ensemble_minus_mean_member_accuracy(tiny_config):
+    labels = np.array([0, 1, 2, 0])
+    # Three networks, each wrong on a different input: members 3/4 right, the vote 4/4.
+    probabilities = np.full((3, 4, 3), 0.1)
+    for network in range(3):
+        probabilities[network, np.arange(4), labels] = 0.8
+        probabilities[network, network, (labels[network] + 1) % 3] = 0.9
+        probabilities[network, network, labels[network]] = 0.05
+    model = build_hypergan(tiny_config)
+    result = summarise(probabilities, labels, model.sample_networks(3, seed=0), [1, 3], model.target)
+    assert result["diversity"]["ensemble_gain"] == {"3": pytest.approx(0.25)}
+    assert set(result["diversity"]["symmetry_aware"]) == {"conv1", "conv2", "linear1"}
+
+
+def test_beta_schedule_moves_linearly_then_holds(tiny_config):
+    model = build_hypergan(dataclasses.replace(tiny_config, beta=1.0, beta_final=3.0), schedule_steps=10)
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3))
+    values = []
+    for step in (0, 5, 10, 20):
+        model.g_optimizer.iterations.assign(step)
+        values.append(float(model.current_beta()))
+    assert values == pytest.approx([1.0, 2.0, 3.0, 3.0])
+    assert not build_hypergan(dataclasses.replace(tiny_config, beta=0.0)).uses_discriminator
+    assert build_hypergan(dataclasses.replace(tiny_config, beta=0.0, beta_final=1.0)).uses_discriminator
+
+
+def test_per_layer_discriminator_trains_one_head_per_layer(tiny_config):
+    model = build_hypergan(dataclasses.replace(tiny_config, per_layer_discriminator=True))
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3))
+    heads = model.discriminator.heads
+    assert len(heads) == 3
+    before = [h.out.kernel.numpy().copy() for h in heads]
+    model.discriminator_step(4)
+    assert all(not np.array_equal(b, h.out.kernel.numpy()) for b, h in zip(before, heads))
+    assert not np.allclose(heads[0].out.kernel.numpy(), heads[1].out.kernel.numpy())
+
+
+def test_mixer_noise_perturbs_codes_only_in_training(tiny_config):
+    model = build_hypergan(dataclasses.replace(tiny_config, mixer_noise=0.5))
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3))  # steps key the noise
+    noise = model.sample_noise(2)
+    np.testing.assert_array_equal(model.codes(noise), model.codes(noise))
+    assert not np.allclose(model.codes(noise), model.codes(noise, training=True))
+
+
+def test_recomputed_batch_norm_statistics_match_the_batch_statistics(tiny_config):
+    model = build_hypergan(dataclasses.replace(tiny_config, batch_norm=True))
+    noise = tf.constant(np.random.default_rng(0).standard_normal((512, model.noise_dim)).astype(np.float32))
+    # Fresh layers hold moving statistics (0, 1) that do not describe what they see.
+    gap_before = np.abs(model.generate(noise)[1]["conv1/kernel"] - model.generate(noise, training=True)[1]["conv1/kernel"]).mean()
+    assert model.recompute_batch_norm_statistics(num_networks=4096) == 8  # 2 in the mixer, 2 in each of 3 generators
+    gap_after = np.abs(model.generate(noise)[1]["conv1/kernel"] - model.generate(noise, training=True)[1]["conv1/kernel"]).mean()
+    assert gap_after < 0.2 * gap_before
+    one = model.generate(noise[:1])[1]["conv1/kernel"]  # a network sampled alone is well defined
+    np.testing.assert_allclose(one[0], model.generate(noise)[1]["conv1/kernel"][0], rtol=1e-4, atol=1e-6)
