@@ -77,7 +77,7 @@ class TrainConfig:
             (self.lr_schedule in ("cosine", "constant"), "--lr-schedule must be 'cosine' or 'constant'"),
             (self.noise_dim >= 1 and self.code_dim >= 1 and self.hidden_units >= 1, "model sizes must be >= 1"),
             (self.backup_every is None or self.backup_every >= 1, "--backup-every must be at least 1 step"),
-            (self.diversity in ("weights", "function"), "--diversity must be 'weights' or 'function'"),
+            (self.diversity in ("weights", "function", "probes"), "--diversity must be 'weights', 'function' or 'probes'"),
             (self.diversity_weight >= 0, "--diversity-weight must be >= 0 (0 turns the term off)"),
             (self.mixer_pretrain_steps >= 0, "--mixer-pretrain-steps must be >= 0"),
             (self.validation_examples >= 0, "--validation-examples must be >= 0"),

@@ -98,6 +98,22 @@ def ambiguity(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(members) - tf.reduce_mean(ensemble)
 
 
+def between_class_probes(images: tf.Tensor, count: int) -> tf.Tensor:
+    """`count` inputs with no right answer: each image of the batch blended half-and-half
+    with the image at the mirrored position (mostly of another class)."""
+    count = tf.minimum(count, tf.shape(images)[0])
+    return 0.5 * (images[:count] + tf.reverse(images, [0])[:count])
+
+
+def prediction_repulsion(logits: tf.Tensor) -> tf.Tensor:
+    """Repulsion of the K networks' predicted probabilities on probe inputs [K, P, C]:
+    distances are in probability space, so they are bounded and count only changes of
+    prediction (not of logits that softmax squashes)."""
+    probabilities = tf.nn.softmax(logits)
+    size = tf.cast(tf.shape(logits)[1], tf.float32)
+    return repulsion(tf.reshape(probabilities, [tf.shape(logits)[0], -1]) / tf.sqrt(size))
+
+
 def symmetry_aware_diversity(target: TargetSpec, weights: dict[str, np.ndarray]) -> dict[str, float]:
     """Per layer: mean nearest-neighbour distance between networks' canonical weights,
     relative to their root-mean-square norm (0 = identical networks; scale-free, so

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.discriminator import Discriminator, PerLayerDiscriminator
-from hypergan_tf.diversity import ambiguity, weight_repulsion
+from hypergan_tf.diversity import ambiguity, between_class_probes, prediction_repulsion, weight_repulsion
 from hypergan_tf.generators import LayerGenerator
 from hypergan_tf.mixer import Mixer
 from hypergan_tf.target import TargetSpec, get_target, standardise
@@ -196,12 +196,14 @@ class HyperGAN(keras.Model):
         labels = tf.broadcast_to(tf.cast(labels, tf.int32)[None, :], tf.shape(logits)[:2])
         return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
 
-    def diversity_loss(self, weights, logits, labels) -> tf.Tensor:
+    def diversity_loss(self, weights, logits, labels, images) -> tf.Tensor:
         """Explicit diversity term (diversity.py), lower = more diverse: repulsion between
         the K networks of the step in canonical weight space ("weights"), or minus their
         ambiguity on the batch ("function"). Logged whatever the weight, so runs compare."""
         if self.diversity == "function":
             return -ambiguity(logits, labels)
+        if self.diversity == "probes":
+            return prediction_repulsion(self.classify(between_class_probes(images, 32), weights))
         return weight_repulsion(self.target, weights)
 
     def discriminator_loss(self, prior_logits, code_logits) -> tf.Tensor:
@@ -262,7 +264,7 @@ class HyperGAN(keras.Model):
             logits = self.classify(images, weights)
             target_loss = self.target_loss(logits, labels)
             g_loss = target_loss
-            diversity_loss = self.diversity_loss(weights, logits, labels)
+            diversity_loss = self.diversity_loss(weights, logits, labels, images)
             if self.diversity_weight > 0:
                 g_loss += self.diversity_weight * diversity_loss
             if self.uses_discriminator:

@@ -91,6 +91,7 @@ CASES = {
     "K < 1": (lambda t, r: ["train", "--networks-per-step", "0", "--run-dir", t / "run"], "--networks-per-step must be at least 1"),
     "beta < 0": (lambda t, r: ["train", "--beta", "-0.1", "--run-dir", t / "run"], "--beta must be >= 0"),
     "batch size 0": (lambda t, r: ["train", "--batch-size", "0", "--run-dir", t / "run"], "--batch-size must be at least 1"),
+    "diversity weight < 0": (lambda t, r: ["train", "--diversity-weight", "-1", "--run-dir", t / "run"], "--diversity-weight must be >= 0 (0 turns the term off)"),
     "ensemble sizes not integers": (lambda t, r: ["evaluate", r, "--ensemble-sizes", "1,ten"], "not a comma-separated list"),
 }
 

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from hypergan_tf import metrics
-from hypergan_tf.diversity import canonical_weights, nearest_neighbour_distances, symmetry_aware_diversity, weight_repulsion
+from hypergan_tf.diversity import ambiguity, between_class_probes, canonical_weights, prediction_repulsion, nearest_neighbour_distances, symmetry_aware_diversity, weight_repulsion
 from hypergan_tf.evaluation import summarise
 from hypergan_tf.hypergan import build_hypergan, pairwise_disagreement
 
@@ -70,6 +70,26 @@ def test_repulsion_gradient_spreads_the_networks(tiny_config):
             loss = weight_repulsion(model.target, model.generate(noise, training=True)[1])
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
     assert spread() > 1.2 * before
+
+
+def test_ambiguity_is_what_the_ensemble_gains_in_cross_entropy():
+    logits = tf.random.stateless_normal((6, 50, 4), seed=(5, 6))
+    labels = tf.random.stateless_uniform((50,), seed=(7, 8), maxval=4, dtype=tf.int32)
+    probabilities = tf.nn.softmax(logits).numpy()
+    member_ce = -np.log(probabilities[:, np.arange(50), labels.numpy()]).mean()
+    ensemble_ce = -np.log(probabilities.mean(0)[np.arange(50), labels.numpy()]).mean()
+    assert float(ambiguity(logits, labels)) == pytest.approx(member_ce - ensemble_ce, rel=1e-4)
+    assert member_ce - ensemble_ce > 0
+    assert float(ambiguity(tf.repeat(logits[:1], 6, axis=0), labels)) == pytest.approx(0.0, abs=1e-5)
+
+
+def test_probes_blend_mirrored_images_and_repulsion_rewards_disagreeing_on_them():
+    images = tf.reshape(tf.range(4 * 2, dtype=tf.float32), (4, 2, 1, 1))
+    np.testing.assert_allclose(between_class_probes(images, 3)[:, :, 0, 0], [[3, 4], [3, 4], [3, 4]])
+    assert between_class_probes(images, 10).shape[0] == 4  # at most the batch
+    agree = tf.constant([[[4.0, 0.0]], [[4.0, 0.0]], [[4.1, 0.0]]])  # [K=3, P=1, C=2]
+    disagree = tf.constant([[[4.0, 0.0]], [[0.0, 4.0]], [[0.0, 0.0]]])
+    assert float(prediction_repulsion(disagree)) < float(prediction_repulsion(agree)) - 2.0
 
 
 def test_tensorflow_disagreement_matches_numpy():
