@@ -1,10 +1,10 @@
 """Ablation of the diversity mechanisms (issue 3): one training run per mechanism, same budget.
 
 Each row trains `hypergan-tf train --dataset mnist --steps STEPS` with the mechanism's
-options on top of PLAIN (every mechanism off: the straightforward HyperGAN), then runs
-`hypergan-tf evaluate` and `hypergan-tf ood --out-dataset notmnist`. The row
-`default` uses the shipped defaults. Rows already finished in --work-dir are reused,
-so an interrupted ablation continues where it stopped.
+options on top of PLAIN (every mechanism off: the straightforward HyperGAN) or of the
+shipped defaults, then runs `hypergan-tf evaluate` and `hypergan-tf ood --out-dataset
+notmnist`. Finished steps found in --work-dir (weights, evaluation, OOD result) are
+reused, so an interrupted ablation continues where it stopped.
 
     python benchmarks/ablation.py --data-dir ../shared/datasets                  # every row
     python benchmarks/ablation.py --data-dir ../shared/datasets --rows plain,default
@@ -20,29 +20,29 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from results_io import RESULTS, write_result
 
 # Every mechanism off (explicit, so the rows do not move when a default changes).
-PLAIN = ["--diversity-weight", "0", "--no-batch-norm", "--mixer-pretrain-steps", "0", "--mixer-noise", "0", "--beta", "1"]
+PLAIN = ["--diversity-weight", "0", "--no-batch-norm", "--batch-norm-affine", "--mixer-pretrain-steps", "0",
+         "--mixer-noise", "0", "--beta", "1"]
 
-ROWS: dict[str, tuple[list[str], str]] = {
-    "plain": ([], "every mechanism off: shared discriminator, beta 1"),
-    "beta-0": (["--beta", "0"], "no discriminator"),
-    "no-mixer": (["--no-mixer"], "independent noise per generator"),
-    "batch-norm": (["--batch-norm"], "batch norm over the K networks in mixer and generators (statistics recomputed at the end)"),
-    "mixer-noise": (["--mixer-noise", "0.1"], "N(0, 0.1^2) added to the mixer's input"),
-    "per-layer-d": (["--per-layer-discriminator"], "one discriminator per layer code"),
-    "pretrain": (["--mixer-pretrain-steps", "500"], "mixer pre-trained to N(0, I) moments"),
-    "beta-decay": (["--beta-final", "0"], "beta 1 -> 0 over training"),
-    "beta-grow": (["--beta-final", "5"], "beta 1 -> 5 over training"),
-    "function-0.5": (["--diversity", "function", "--diversity-weight", "0.5"], "repulsion of predictions on the batch"),
-    "weights-0.05": (["--diversity", "weights", "--diversity-weight", "0.05"], "repulsion of weights modulo scaling, weak"),
-    "weights-0.5": (["--diversity", "weights", "--diversity-weight", "0.5"], "repulsion of weights modulo scaling"),
-    "early-stopping": (["--early-stopping", "1", "--backup-every", "275"], "keep the best validation ensemble gain (checked every 275 steps)"),
-    "default": (None, "the shipped defaults (see README)"),
+# name -> (base, extra options, what the row tests); base "plain" = PLAIN, "default" = the shipped defaults.
+ROWS: dict[str, tuple[str, list[str], str]] = {
+    "plain": ("plain", [], "every mechanism off: shared discriminator, beta 1"),
+    "batch-norm": ("plain", ["--batch-norm"], "batch norm over the K networks in mixer and generators (statistics recomputed at the end)"),
+    "batch-norm-no-affine": ("plain", ["--batch-norm", "--no-batch-norm-affine"], "the same without learned scale and shift"),
+    "mixer-noise": ("plain", ["--mixer-noise", "0.1"], "N(0, 0.1^2) added to the mixer's input"),
+    "per-layer-d": ("plain", ["--per-layer-discriminator"], "one discriminator per layer code"),
+    "pretrain": ("plain", ["--mixer-pretrain-steps", "500"], "mixer pre-trained to N(0, I) moments"),
+    "beta-decay": ("plain", ["--beta-final", "0"], "beta 1 -> 0 over training"),
+    "function-0.5": ("plain", ["--diversity", "function", "--diversity-weight", "0.5"], "ambiguity on the batch"),
+    "weights-0.05": ("plain", ["--diversity", "weights", "--diversity-weight", "0.05"], "repulsion of weights modulo scaling, weak"),
+    "weights-0.5": ("plain", ["--diversity", "weights", "--diversity-weight", "0.5"], "repulsion of weights modulo scaling"),
+    "probes-0.5": ("plain", ["--diversity", "probes", "--diversity-weight", "0.5"], "repulsion of predictions on between-class probes, strong"),
+    "default": ("default", [], "the shipped defaults: probes repulsion, weight 0.1"),
+    "default+early-stopping": ("default", ["--early-stopping", "1", "--backup-every", "275"], "keep the best validation ensemble gain, checked every 275 steps"),
 }
 
 
@@ -55,19 +55,18 @@ def hypergan_tf(*args: str) -> None:
 
 
 def run_row(name: str, steps: int, work_dir: Path, data_dir: str) -> dict:
-    options, description = ROWS[name]
+    base, options, description = ROWS[name]
     run = work_dir / name
     ood_file = run / "ood_notmnist.json"
-    train_options = [] if options is None else PLAIN + options
-    if not ood_file.exists():
-        started = time.perf_counter()
+    train_options = (PLAIN if base == "plain" else []) + options
+    if not (run / "model.weights.h5").exists():
         if run.exists():
             shutil.rmtree(run)
         hypergan_tf("train", "--dataset", "mnist", "--data-dir", data_dir, "--run-dir", str(run), "--steps", str(steps), *train_options)
-        train_seconds = time.perf_counter() - started
+    if not (run / "evaluation.json").exists():
         hypergan_tf("evaluate", str(run), "--data-dir", data_dir)
+    if not ood_file.exists():
         hypergan_tf("ood", str(run), "--out-dataset", "notmnist", "--data-dir", data_dir)
-        (run / "ablation_time.json").write_text(json.dumps({"train_seconds": train_seconds}))
     evaluation = json.loads((run / "evaluation.json").read_text())
     ood = json.loads(ood_file.read_text())
     single = evaluation["single_network"]["accuracy_mean"]
@@ -75,9 +74,9 @@ def run_row(name: str, steps: int, work_dir: Path, data_dir: str) -> dict:
     diversity = evaluation["diversity"]
     return {
         "row": name,
-        "options": "(defaults)" if options is None else " ".join(options) or "(none)",
+        "options": " ".join([f"{base}:"] + options),
         "description": description,
-        "train_seconds": json.loads((run / "ablation_time.json").read_text())["train_seconds"],
+        "train_seconds": json.loads((run / "train_summary.json").read_text())["train_seconds"],
         "single": single,
         "single_std": evaluation["single_network"]["accuracy_std"],
         "ensemble_10": ensembles["10"]["accuracy"],

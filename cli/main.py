@@ -122,6 +122,8 @@ def cli():
 @click.option("--diversity", type=click.Choice(["weights", "function", "probes"]), default=DEFAULTS.diversity, show_default=True,
               help="Explicit diversity term: repulsion of the weights modulo scaling, or ambiguity of the predictions on the batch.")
 @click.option("--diversity-weight", type=float, default=DEFAULTS.diversity_weight, show_default=True, help="Strength of the diversity term (0 = off).")
+@click.option("--batch-norm-affine/--no-batch-norm-affine", default=DEFAULTS.batch_norm_affine, show_default=True,
+              help="Learned scale and shift in the batch norm; without them the generators cannot scale the noise away.")
 @click.option("--mixer-pretrain-steps", type=int, default=DEFAULTS.mixer_pretrain_steps, show_default=True, help="Match the codes' mean/covariance to N(0, I) first.")
 @click.option("--backup-every", type=int, default=None, help="Steps between backups (default: one pass over the data). Re-running the same command resumes from the last one.")
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)

@@ -18,22 +18,24 @@ class LayerGenerator(keras.Model):
     well-scaled (and differ across noise) whatever the layer's size.
     """
 
-    def __init__(self, kernel_shape, bias_shape, fan_in: int, hidden_units: int = 512, batch_norm: bool = False, **kwargs):
+    def __init__(self, kernel_shape, bias_shape, fan_in: int, hidden_units: int = 512, batch_norm: bool = False,
+                 batch_norm_affine: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.kernel_shape = tuple(kernel_shape)
         self.bias_shape = tuple(bias_shape)
         self.fan_in = fan_in
         self.hidden_units = hidden_units
         self.batch_norm = batch_norm
+        self.batch_norm_affine = batch_norm_affine
         self.gain = math.sqrt(2.0 / fan_in)
         self.kernel_size = math.prod(self.kernel_shape)
-        self.blocks = mlp_block(hidden_units, batch_norm) + mlp_block(hidden_units, batch_norm)
+        self.blocks = mlp_block(hidden_units, batch_norm, batch_norm_affine) + mlp_block(hidden_units, batch_norm, batch_norm_affine)
         init = keras.initializers.RandomNormal(stddev=1.0 / math.sqrt(hidden_units))
         self.out = keras.layers.Dense(self.kernel_size + math.prod(self.bias_shape), kernel_initializer=init)
 
     @classmethod
-    def for_layer(cls, layer: LayerSpec, hidden_units: int = 512, batch_norm: bool = False) -> "LayerGenerator":
-        return cls(layer.kernel_shape, (layer.out_units,), layer.fan_in, hidden_units, batch_norm, name=f"generator_{layer.name}")
+    def for_layer(cls, layer: LayerSpec, hidden_units: int = 512, batch_norm: bool = False, batch_norm_affine: bool = True) -> "LayerGenerator":
+        return cls(layer.kernel_shape, (layer.out_units,), layer.fan_in, hidden_units, batch_norm, batch_norm_affine, name=f"generator_{layer.name}")
 
     def call(self, code, training=False):
         x = code
@@ -52,4 +54,5 @@ class LayerGenerator(keras.Model):
             "fan_in": self.fan_in,
             "hidden_units": self.hidden_units,
             "batch_norm": self.batch_norm,
+            "batch_norm_affine": self.batch_norm_affine,
         }

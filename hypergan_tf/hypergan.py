@@ -365,10 +365,10 @@ def build_hypergan(config: TrainConfig, schedule_steps: int = 1) -> HyperGAN:
     mixer = None
     noise_dim = config.noise_dim
     if config.use_mixer:
-        mixer = Mixer(num_layers, config.code_dim, config.hidden_units, config.batch_norm, name="mixer")
+        mixer = Mixer(num_layers, config.code_dim, config.hidden_units, config.batch_norm, config.batch_norm_affine, name="mixer")
     else:
         noise_dim = num_layers * config.code_dim
-    generators = [LayerGenerator.for_layer(layer, config.hidden_units, config.batch_norm) for layer in target.layers]
+    generators = [LayerGenerator.for_layer(layer, config.hidden_units, config.batch_norm, config.batch_norm_affine) for layer in target.layers]
     if config.per_layer_discriminator:
         discriminator = PerLayerDiscriminator(num_layers, config.hidden_units, name="discriminator")
     else:

@@ -251,6 +251,7 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
         "train_seconds": round(seconds, 1),
         "final": final,  # metrics of the epoch whose weights were kept
         "kept_epoch": kept_epoch,  # set when early stopping restored an earlier epoch
+        "history": {k: [float(x) for x in v] for k, v in history.history.items()},  # per epoch of this fit
         "diversity_l2_std_over_mean": sampler_summaries.last_diversity,
         "diversity_modulo_scaling": sampler_summaries.last_symmetry_aware,
     }

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -60,7 +61,11 @@ def test_evaluate_writes_json_in_the_documented_shape(trained_run, tmp_path):
     for row in report["ensembles"].values():
         assert set(row) == {"accuracy", "nll", "ece", "brier"} and 0 <= row["accuracy"] <= 1
     assert set(report["diversity"]["l2_std_over_mean"]) == {"conv1", "conv2", "linear1"}
+    assert set(report["diversity"]["symmetry_aware"]) == {"conv1", "conv2", "linear1"}
     assert 0 <= report["diversity"]["pairwise_disagreement"] <= 1
+    gain = report["diversity"]["ensemble_gain"]
+    assert set(gain) == {"3"}  # sizes >= 2 only
+    assert -1 < gain["3"] < 1  # its arithmetic: tests/test_diversity.py
     assert "single network: accuracy" in result.output
     assert (run_dir / "reliability.png").stat().st_size > 1000
 
@@ -115,3 +120,17 @@ def test_diversity_table(trained_run):
     assert report["num_networks"] == 5 and set(report["layers"]) == {"conv1", "conv2", "linear1"}
     for row in report["layers"].values():
         assert row["l2_mean"] > 0 and row["std_over_mean"] == pytest.approx(row["l2_std"] / row["l2_mean"])
+        assert 0 < row["symmetry_aware"] < 2
+    assert "modulo scaling" in result.output
+
+
+def test_early_stopping_keeps_the_epoch_with_the_best_validation_gain(tmp_path):
+    run_dir = tmp_path / "early"
+    result = run("train", "--dataset", "digits", "--run-dir", run_dir, "--steps", "24", "--backup-every", "4",
+                 "--networks-per-step", "3", "--batch-size", "16", "--code-dim", "8", "--early-stopping", "2")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((run_dir / "train_summary.json").read_text())
+    gains = summary["history"]["val_ensemble_gain"]
+    assert summary["kept_epoch"] == int(np.argmax(gains)) + 1
+    assert summary["final"]["val_ensemble_gain"] == pytest.approx(max(gains))
+    assert f"kept the weights of epoch {summary['kept_epoch']}" in result.output
