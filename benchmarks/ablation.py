@@ -40,8 +40,11 @@ ROWS: dict[str, tuple[str, list[str], str]] = {
     "function-0.5": ("plain", ["--diversity", "function", "--diversity-weight", "0.5"], "ambiguity on the batch"),
     "weights-0.05": ("plain", ["--diversity", "weights", "--diversity-weight", "0.05"], "repulsion of weights modulo scaling, weak"),
     "weights-0.5": ("plain", ["--diversity", "weights", "--diversity-weight", "0.5"], "repulsion of weights modulo scaling"),
-    "probes-0.5": ("plain", ["--diversity", "probes", "--diversity-weight", "0.5"], "repulsion of predictions on between-class probes, strong"),
-    "default": ("default", [], "the shipped defaults: probes repulsion, weight 0.1"),
+    "probes-0.1": ("plain", ["--diversity", "probes", "--diversity-weight", "0.1"], "repulsion of predictions on between-class probes"),
+    "probes-0.5": ("plain", ["--diversity", "probes", "--diversity-weight", "0.5"], "the same, stronger"),
+    "predictions-0.1": ("plain", ["--diversity", "predictions", "--diversity-weight", "0.1"], "repulsion of predictions on the training batch"),
+    "predictions-0.3": ("plain", ["--diversity", "predictions", "--diversity-weight", "0.3"], "the same, stronger"),
+    "default": ("default", [], "the shipped defaults"),
     "default+early-stopping": ("default", ["--early-stopping", "1", "--backup-every", "275"], "keep the best validation ensemble gain, checked every 275 steps"),
 }
 

@@ -7,7 +7,8 @@ mode (tf.function) on the same synthetic batch (mnist-small, batch 100); only th
 evaluation of the K target networks differs: `TargetSpec.forward` (grouped
 convolution) or `TargetSpec.forward_loop` (one network at a time, as in the authors'
 PyTorch code), the loop both traced into one graph and run eagerly step by step.
-Also reports the first call (tracing) of each graph. Prints a table and writes JSON
+Also reports the first call (tracing) of each graph, and the vectorised step with the
+default diversity term ("default s": the step `train` runs). Prints a table and writes JSON
 (default benchmarks/results/train_step.json).
 """
 
@@ -39,14 +40,19 @@ class PerNetworkLoopHyperGAN(HyperGAN):
         return self.target.forward_loop(standardise(images, self.input_mean, self.input_std), weights)
 
 
-def step_times(model_class, networks: int, steps: int, batch_size: int = 100, graph: bool = True) -> tuple[list[float], float]:
-    """(times of `steps` timed steps, seconds of the first call, which traces the graph)."""
+def step_times(model_class, networks: int, steps: int, batch_size: int = 100, graph: bool = True,
+               diversity_weight: float = 0.0) -> tuple[list[float], float]:
+    """(times of `steps` timed steps, seconds of the first call, which traces the graph).
+
+    `diversity_weight` 0 times the core HyperGAN step; the default adds the diversity
+    term (repulsion of the predictions, no extra forward pass)."""
     config = TrainConfig(networks_per_step=networks, batch_size=batch_size, num_classes=10, input_mean=0.13, input_std=0.31)
     reference = build_hypergan(config)  # build the sub-models from the config, then wrap them
     model = model_class(
         reference.target, reference.mixer, reference.generators, reference.discriminator,
         noise_dim=config.noise_dim, code_dim=config.code_dim, networks_per_step=networks,
         beta=config.beta, input_mean=config.input_mean, input_std=config.input_std, seed=0,
+        diversity=config.diversity, diversity_weight=diversity_weight,
     )
     model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-4))
     rng = np.random.default_rng(0)
@@ -74,9 +80,10 @@ def main():
     args = parser.parse_args()
 
     rows = []
-    print(f"{'K':>5} {'vectorised s':>13} {'graph loop s':>13} {'eager loop s':>13} {'vs graph loop':>14} {'vs eager loop':>14} {'trace s (vec/loop)':>19}")
+    print(f"{'K':>5} {'vectorised s':>13} {'graph loop s':>13} {'eager loop s':>13} {'vs graph loop':>14} {'vs eager loop':>14} {'trace s (vec/loop)':>19} {'default s':>10}")
     for k in [int(v) for v in args.networks.split(",")]:
         vectorised, vectorised_trace = step_times(HyperGAN, k, args.steps)
+        default, _ = step_times(HyperGAN, k, args.steps, diversity_weight=TrainConfig().diversity_weight)
         loop, loop_trace = step_times(PerNetworkLoopHyperGAN, k, args.steps)
         eager, _ = step_times(PerNetworkLoopHyperGAN, k, max(3, args.steps // 3), graph=False)
         row = {
@@ -85,17 +92,20 @@ def main():
             "vectorised_median_s": statistics.median(vectorised),
             "graph_loop_median_s": statistics.median(loop),
             "eager_loop_median_s": statistics.median(eager),
+            "default_median_s": statistics.median(default),  # with the default diversity term
             "vectorised_trace_s": vectorised_trace,
             "graph_loop_trace_s": loop_trace,
             "vectorised_times_s": vectorised,
             "graph_loop_times_s": loop,
             "eager_loop_times_s": eager,
+            "default_times_s": default,
         }
         row["speedup_vs_graph_loop"] = row["graph_loop_median_s"] / row["vectorised_median_s"]
         row["speedup_vs_eager_loop"] = row["eager_loop_median_s"] / row["vectorised_median_s"]
         rows.append(row)
         print(f"{k:>5} {row['vectorised_median_s']:>13.3f} {row['graph_loop_median_s']:>13.3f} {row['eager_loop_median_s']:>13.3f} "
-              f"{row['speedup_vs_graph_loop']:>13.2f}x {row['speedup_vs_eager_loop']:>13.2f}x {vectorised_trace:>9.1f}/{loop_trace:.1f}")
+              f"{row['speedup_vs_graph_loop']:>13.2f}x {row['speedup_vs_eager_loop']:>13.2f}x {vectorised_trace:>9.1f}/{loop_trace:.1f}"
+              f"{row['default_median_s']:>11.3f}")
     result = {
         "benchmark": "train_step",
         "target": "mnist-small",

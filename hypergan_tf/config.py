@@ -22,7 +22,7 @@ class TrainConfig:
     dataset: str = "mnist"
     target: str = "mnist-small"
     # Length of training: `steps`, if set, wins over `epochs`.
-    epochs: int = 5  # 2,750 steps: the default run fits in 15 minutes on 2 CPU cores
+    epochs: int = 6
     steps: int | None = None
     networks_per_step: int = 32  # K: networks sampled and evaluated per step
     batch_size: int = 100  # images per step, shared by the K networks
@@ -42,10 +42,12 @@ class TrainConfig:
     use_mixer: bool = True  # False: each generator gets its own independent noise (ablation)
     batch_norm: bool = False  # batch norm inside mixer and generators, over the K networks
     batch_norm_affine: bool = True  # False: no learned scale/shift, the noise cannot be scaled away
-    # Explicit diversity term (diversity.py): "weights" = repulsion of the networks'
-    # weights modulo scaling symmetry, "function" = ambiguity of their predictions.
-    diversity: str = "probes"
-    diversity_weight: float = 0.1
+    # Explicit diversity term (diversity.py): "predictions" / "probes" = repulsion of the
+    # networks' predictions on the batch / on between-class probes, "weights" = repulsion
+    # of their weights modulo scaling symmetry, "function" = ambiguity of their predictions.
+    # Default: repulsion of the predictions on the batch, weight 0.02 (README, Diversity).
+    diversity: str = "predictions"
+    diversity_weight: float = 0.02
     early_stopping: int = 0  # patience in epochs on validation ensemble gain; 0 = off
     mixer_pretrain_steps: int = 0  # match the codes' mean and covariance to N(0, I) first
     backup_every: int | None = None  # steps between backups; None = one pass over the data
@@ -78,7 +80,7 @@ class TrainConfig:
             (self.lr_schedule in ("cosine", "constant"), "--lr-schedule must be 'cosine' or 'constant'"),
             (self.noise_dim >= 1 and self.code_dim >= 1 and self.hidden_units >= 1, "model sizes must be >= 1"),
             (self.backup_every is None or self.backup_every >= 1, "--backup-every must be at least 1 step"),
-            (self.diversity in ("weights", "function", "probes"), "--diversity must be 'weights', 'function' or 'probes'"),
+            (self.diversity in ("weights", "function", "probes", "predictions"), "--diversity must be 'weights', 'function', 'probes' or 'predictions'"),
             (self.diversity_weight >= 0, "--diversity-weight must be >= 0 (0 turns the term off)"),
             (self.mixer_pretrain_steps >= 0, "--mixer-pretrain-steps must be >= 0"),
             (self.validation_examples >= 0, "--validation-examples must be >= 0"),

@@ -62,8 +62,8 @@ class HyperGAN(keras.Model):
         input_mean: float = 0.0,
         input_std: float = 1.0,
         seed: int | None = None,
-        diversity: str = "weights",
-        diversity_weight: float = 0.0,
+        diversity: str = "predictions",
+        diversity_weight: float = 0.02,
         beta_final: float | None = None,
         schedule_steps: int = 1,
         mixer_noise: float = 0.0,
@@ -199,9 +199,12 @@ class HyperGAN(keras.Model):
     def diversity_loss(self, weights, logits, labels, images) -> tf.Tensor:
         """Explicit diversity term (diversity.py), lower = more diverse: repulsion between
         the K networks of the step in canonical weight space ("weights"), or minus their
-        ambiguity on the batch ("function"). Logged whatever the weight, so runs compare."""
+        ambiguity on the batch ("function"), or the repulsion of their predictions on
+        between-class probe inputs ("probes")."""
         if self.diversity == "function":
             return -ambiguity(logits, labels)
+        if self.diversity == "predictions":
+            return prediction_repulsion(logits)
         if self.diversity == "probes":
             return prediction_repulsion(self.classify(between_class_probes(images, 32), weights))
         return weight_repulsion(self.target, weights)
@@ -264,8 +267,9 @@ class HyperGAN(keras.Model):
             logits = self.classify(images, weights)
             target_loss = self.target_loss(logits, labels)
             g_loss = target_loss
-            diversity_loss = self.diversity_loss(weights, logits, labels, images)
-            if self.diversity_weight > 0:
+            diversity_loss = tf.constant(0.0)
+            if self.diversity_weight > 0:  # off: no extra work (the probes cost a forward pass)
+                diversity_loss = self.diversity_loss(weights, logits, labels, images)
                 g_loss += self.diversity_weight * diversity_loss
             if self.uses_discriminator:
                 g_loss += self.current_beta() * self.adversarial_loss(self.discriminator(codes))
