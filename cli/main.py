@@ -119,8 +119,9 @@ def cli():
 @click.option("--code-dim", type=int, default=DEFAULTS.code_dim, show_default=True, help="d: size of each layer code.")
 @click.option("--no-mixer", is_flag=True, help="Ablation: independent noise per generator, no mixer.")
 @click.option("--batch-norm/--no-batch-norm", default=DEFAULTS.batch_norm, show_default=True, help="Batch norm over the K networks inside mixer and generators.")
-@click.option("--diversity", type=click.Choice(["weights", "function", "probes", "predictions"]), default=DEFAULTS.diversity, show_default=True,
-              help="Explicit diversity term: repulsion of the weights modulo scaling, or ambiguity of the predictions on the batch.")
+@click.option("--diversity", type=click.Choice(["predictions", "probes", "weights", "function"]), default=DEFAULTS.diversity, show_default=True,
+              help="Explicit diversity term: repulsion of the networks' predictions on the batch or on between-class probes, "
+                   "of their weights modulo scaling, or their ambiguity on the batch.")
 @click.option("--diversity-weight", type=float, default=DEFAULTS.diversity_weight, show_default=True, help="Strength of the diversity term (0 = off).")
 @click.option("--batch-norm-affine/--no-batch-norm-affine", default=DEFAULTS.batch_norm_affine, show_default=True,
               help="Learned scale and shift in the batch norm; without them the generators cannot scale the noise away.")

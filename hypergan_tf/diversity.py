@@ -114,6 +114,16 @@ def prediction_repulsion(logits: tf.Tensor) -> tf.Tensor:
     return repulsion(tf.reshape(probabilities, [tf.shape(logits)[0], -1]) / tf.sqrt(size))
 
 
+def pairwise_disagreement(logits) -> tf.Tensor:
+    """Fraction of inputs on which two of the K networks disagree, averaged over pairs
+    (logits [K, B, C]; the TensorFlow twin of metrics.pairwise_disagreement)."""
+    num_networks = tf.cast(tf.shape(logits)[0], tf.float32)
+    votes = tf.one_hot(tf.argmax(logits, axis=-1), tf.shape(logits)[-1])  # [K, B, C]
+    counts = tf.reduce_sum(votes, axis=0)  # [B, C]
+    agreeing = tf.reduce_sum(counts * (counts - 1.0), axis=-1) / 2.0
+    return 1.0 - tf.reduce_mean(agreeing) / tf.maximum(num_networks * (num_networks - 1.0) / 2.0, 1.0)
+
+
 def symmetry_aware_diversity(target: TargetSpec, weights: dict[str, np.ndarray]) -> dict[str, float]:
     """Per layer: mean nearest-neighbour distance between networks' canonical weights,
     relative to their root-mean-square norm (0 = identical networks; scale-free, so

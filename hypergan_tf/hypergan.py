@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.discriminator import Discriminator, PerLayerDiscriminator
-from hypergan_tf.diversity import ambiguity, between_class_probes, prediction_repulsion, weight_repulsion
+from hypergan_tf.diversity import ambiguity, between_class_probes, pairwise_disagreement, prediction_repulsion, weight_repulsion
 from hypergan_tf.generators import LayerGenerator
 from hypergan_tf.mixer import Mixer
 from hypergan_tf.target import TargetSpec, get_target, standardise
@@ -24,16 +24,6 @@ from hypergan_tf.target import TargetSpec, get_target, standardise
 # Seed of the networks that evaluate, export and sample draw by default: the same
 # networks everywhere, so an export's ensemble is the one `evaluate` scored.
 NETWORK_SEED = 12345
-
-
-def pairwise_disagreement(logits) -> tf.Tensor:
-    """Fraction of inputs on which two of the K networks disagree, averaged over pairs
-    (logits [K, B, C]; the TensorFlow twin of metrics.pairwise_disagreement)."""
-    num_networks = tf.cast(tf.shape(logits)[0], tf.float32)
-    votes = tf.one_hot(tf.argmax(logits, axis=-1), tf.shape(logits)[-1])  # [K, B, C]
-    counts = tf.reduce_sum(votes, axis=0)  # [B, C]
-    agreeing = tf.reduce_sum(counts * (counts - 1.0), axis=-1) / 2.0
-    return 1.0 - tf.reduce_mean(agreeing) / tf.maximum(num_networks * (num_networks - 1.0) / 2.0, 1.0)
 
 
 def fixed_noise(num_networks: int, noise_dim: int, seed: int = NETWORK_SEED) -> np.ndarray:
@@ -197,10 +187,10 @@ class HyperGAN(keras.Model):
         return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
 
     def diversity_loss(self, weights, logits, labels, images) -> tf.Tensor:
-        """Explicit diversity term (diversity.py), lower = more diverse: repulsion between
-        the K networks of the step in canonical weight space ("weights"), or minus their
-        ambiguity on the batch ("function"), or the repulsion of their predictions on
-        between-class probe inputs ("probes")."""
+        """Explicit diversity term (diversity.py), lower = more diverse: the repulsion
+        between the K networks' predictions on the batch ("predictions") or on
+        between-class probe inputs ("probes"), minus their ambiguity on the batch
+        ("function"), or the repulsion of their weights modulo scaling ("weights")."""
         if self.diversity == "function":
             return -ambiguity(logits, labels)
         if self.diversity == "predictions":

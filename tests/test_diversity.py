@@ -10,7 +10,8 @@ import tensorflow as tf
 from hypergan_tf import metrics
 from hypergan_tf.diversity import ambiguity, between_class_probes, canonical_weights, prediction_repulsion, nearest_neighbour_distances, symmetry_aware_diversity, weight_repulsion
 from hypergan_tf.evaluation import summarise
-from hypergan_tf.hypergan import build_hypergan, pairwise_disagreement
+from hypergan_tf.diversity import pairwise_disagreement
+from hypergan_tf.hypergan import build_hypergan
 
 
 def rescaled(target, weights, rng):
