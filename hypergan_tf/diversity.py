@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from hypergan_tf.metrics import l2_norm_stats
 from hypergan_tf.target import TargetSpec
 
 EPSILON = 1e-8
@@ -58,12 +59,15 @@ def canonical_weights(target: TargetSpec, weights: dict) -> dict[str, tf.Tensor]
     return canonical
 
 
-def nearest_neighbour_distances(features: tf.Tensor) -> tf.Tensor:
-    """[K, D] -> [K]: each row's Euclidean distance to its nearest other row."""
+def nearest_neighbour_distances(features: tf.Tensor, epsilon: float = EPSILON) -> tf.Tensor:
+    """[K, D] -> [K]: each row's Euclidean distance to its nearest other row.
+
+    `epsilon` keeps the square root's gradient finite for training; a metric passes 0
+    (and float64 features, so nothing is rounded away near 0)."""
     squared = tf.reduce_sum(tf.square(features), axis=1)
     pairwise = squared[:, None] + squared[None, :] - 2.0 * tf.matmul(features, features, transpose_b=True)
-    pairwise = tf.maximum(pairwise, 0.0) + tf.linalg.diag(tf.fill(tf.shape(squared), np.inf))
-    return tf.sqrt(tf.reduce_min(pairwise, axis=1) + EPSILON)
+    pairwise = tf.maximum(pairwise, 0.0) + tf.linalg.diag(tf.fill(tf.shape(squared), tf.constant(np.inf, features.dtype)))
+    return tf.sqrt(tf.reduce_min(pairwise, axis=1) + epsilon)
 
 
 def repulsion(features: tf.Tensor) -> tf.Tensor:
@@ -98,7 +102,10 @@ def ambiguity(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(members) - tf.reduce_mean(ensemble)
 
 
-def between_class_probes(images: tf.Tensor, count: int) -> tf.Tensor:
+PROBES_PER_STEP = 32  # between-class inputs for the "probes" term: one extra forward pass
+
+
+def between_class_probes(images: tf.Tensor, count: int = PROBES_PER_STEP) -> tf.Tensor:
     """`count` inputs with no right answer: each image of the batch blended half-and-half
     with the image at the mirrored position (mostly of another class)."""
     count = tf.minimum(count, tf.shape(images)[0])
@@ -130,20 +137,15 @@ def symmetry_aware_diversity(target: TargetSpec, weights: dict[str, np.ndarray])
     layers and models compare)."""
     result = {}
     for name, features in canonical_weights(target, weights).items():
-        features = features.numpy().astype(np.float64)  # float64: no rounding floor near 0
-        squared = np.sum(features**2, axis=1)
-        pairwise = squared[:, None] + squared[None, :] - 2.0 * features @ features.T
-        np.fill_diagonal(pairwise, np.inf)
-        distances = np.sqrt(np.maximum(pairwise.min(axis=1), 0.0))
-        result[name] = float(distances.mean() / np.sqrt(squared.mean()))
+        features = tf.cast(features, tf.float64)
+        rms_norm = tf.sqrt(tf.reduce_mean(tf.reduce_sum(tf.square(features), axis=1)))
+        result[name] = float(tf.reduce_mean(nearest_neighbour_distances(features, epsilon=0.0)) / rms_norm)
     return result
 
 
 def layer_table(target: TargetSpec, weights: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
     """Per layer: the paper's L2-norm statistics plus `symmetry_aware` (what `diversity`
     prints and writes to diversity.json)."""
-    from hypergan_tf.metrics import l2_norm_stats
-
     layers = l2_norm_stats(weights)
     for layer, value in symmetry_aware_diversity(target, weights).items():
         layers[layer]["symmetry_aware"] = value

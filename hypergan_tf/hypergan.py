@@ -196,7 +196,7 @@ class HyperGAN(keras.Model):
         if self.diversity == "predictions":
             return prediction_repulsion(logits)
         if self.diversity == "probes":
-            return prediction_repulsion(self.classify(between_class_probes(images, 32), weights))
+            return prediction_repulsion(self.classify(between_class_probes(images), weights))
         return weight_repulsion(self.target, weights)
 
     def discriminator_loss(self, prior_logits, code_logits) -> tf.Tensor:

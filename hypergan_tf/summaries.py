@@ -1,7 +1,8 @@
 """TensorBoard summaries that Keras' own callback cannot write: what the sampler makes.
 
 Each epoch, for a fixed set of noise vectors: per-layer diversity (std/mean of the L2
-norms, and the nearest-neighbour distance modulo scaling symmetry), histograms of generated weights and codes, and the first layer's filters of
+norms, and the nearest-neighbour distance modulo scaling symmetry), histograms of
+generated weights and codes, and the first layer's filters of
 one network as an image. The hyperparameters go to the HParams dashboard once.
 """
 

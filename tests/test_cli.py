@@ -124,6 +124,15 @@ def test_diversity_table(trained_run):
     assert "modulo scaling" in result.output
 
 
+def test_ensemble_gain_in_the_json_is_the_ensemble_over_its_own_members(trained_run, tmp_path):
+    run_dir, _ = trained_run
+    path = tmp_path / "eval.json"
+    assert run("evaluate", run_dir, "--ensemble-sizes", "1,3", "--num-networks", "3", "--json", path).exit_code == 0
+    report = json.loads(path.read_text())  # 3 networks: the single-network mean is over the ensemble's members
+    expected = report["ensembles"]["3"]["accuracy"] - report["single_network"]["accuracy_mean"]
+    assert report["diversity"]["ensemble_gain"]["3"] == pytest.approx(expected, abs=1e-9)
+
+
 def test_early_stopping_keeps_the_epoch_with_the_best_validation_gain(tmp_path):
     run_dir = tmp_path / "early"
     result = run("train", "--dataset", "digits", "--run-dir", run_dir, "--steps", "24", "--backup-every", "4",
