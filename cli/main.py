@@ -48,7 +48,7 @@ _start_tensorflow_quietly()
 import click  # noqa: E402
 
 from hypergan_tf.atomic import write_json  # noqa: E402
-from hypergan_tf.config import TrainConfig  # noqa: E402
+from hypergan_tf.config import DIVERSITY_TERMS, TrainConfig  # noqa: E402
 from hypergan_tf.data import DATASETS, TRAINABLE_DATASETS  # noqa: E402
 from hypergan_tf.errors import HyperganError  # noqa: E402
 from hypergan_tf.hypergan import NETWORK_SEED  # noqa: E402
@@ -119,8 +119,9 @@ def cli():
 @click.option("--code-dim", type=int, default=DEFAULTS.code_dim, show_default=True, help="d: size of each layer code.")
 @click.option("--no-mixer", is_flag=True, help="Ablation: independent noise per generator, no mixer.")
 @click.option("--batch-norm/--no-batch-norm", default=DEFAULTS.batch_norm, show_default=True, help="Batch norm over the K networks inside mixer and generators.")
-@click.option("--diversity", type=click.Choice(["predictions", "probes", "weights", "function"]), default=DEFAULTS.diversity, show_default=True,
+@click.option("--diversity", type=click.Choice(DIVERSITY_TERMS), default=DEFAULTS.diversity, show_default=True,
               help="Explicit diversity term: repulsion of the networks' predictions on the batch or on between-class probes, "
+                   "of their distributions over the wrong classes on the batch, "
                    "of their weights modulo scaling, or their ambiguity on the batch.")
 @click.option("--diversity-weight", type=float, default=DEFAULTS.diversity_weight, show_default=True, help="Strength of the diversity term (0 = off).")
 @click.option("--batch-norm-affine/--no-batch-norm-affine", default=DEFAULTS.batch_norm_affine, show_default=True,
@@ -206,7 +207,9 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
     click.echo(f"single network: accuracy {single['accuracy_mean']:.4f} +- {single['accuracy_std']:.4f} over {single['num_networks']} networks")
     click.echo(f"{'ensemble':>9} {'accuracy':>9} {'nll':>8} {'ece':>8} {'brier':>8}")
     for size, row in result["ensembles"].items():
-        click.echo(f"{size:>9} {row['accuracy']:>9.4f} {row['nll']:>8.4f} {row['ece']:>8.4f} {row['brier']:>8.4f}")
+        groups = row.get("accuracy_over_groups")
+        over_groups = f"  (mean of {groups['num_groups']} disjoint ensembles {groups['mean']:.4f} +- {groups['std']:.4f})" if groups else ""
+        click.echo(f"{size:>9} {row['accuracy']:>9.4f} {row['nll']:>8.4f} {row['ece']:>8.4f} {row['brier']:>8.4f}{over_groups}")
     diversity = result["diversity"]
     click.echo(f"pairwise disagreement: {diversity['pairwise_disagreement']:.4f}")
     click.echo("ensemble gain (ensemble - mean member accuracy): " + ", ".join(f"{k} networks {100 * v:+.2f} points" for k, v in diversity["ensemble_gain"].items()))

@@ -13,6 +13,8 @@ from pathlib import Path
 from hypergan_tf.atomic import write_text
 from hypergan_tf.errors import HyperganError
 
+DIVERSITY_TERMS = ("predictions", "errors", "probes", "weights", "function")  # --diversity choices (diversity.py)
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
@@ -43,7 +45,8 @@ class TrainConfig:
     batch_norm: bool = False  # batch norm inside mixer and generators, over the K networks
     batch_norm_affine: bool = True  # False: no learned scale/shift, the noise cannot be scaled away
     # Explicit diversity term (diversity.py): "predictions" / "probes" = repulsion of the
-    # networks' predictions on the batch / on between-class probes, "weights" = repulsion
+    # networks' predictions on the batch / on between-class probes, "errors" = repulsion of
+    # their distributions over the wrong classes on the batch, "weights" = repulsion
     # of their weights modulo scaling symmetry, "function" = ambiguity of their predictions.
     # Default: repulsion of the predictions on the batch, weight 0.02 (README, Diversity).
     diversity: str = "predictions"
@@ -80,7 +83,7 @@ class TrainConfig:
             (self.lr_schedule in ("cosine", "constant"), "--lr-schedule must be 'cosine' or 'constant'"),
             (self.noise_dim >= 1 and self.code_dim >= 1 and self.hidden_units >= 1, "model sizes must be >= 1"),
             (self.backup_every is None or self.backup_every >= 1, "--backup-every must be at least 1 step"),
-            (self.diversity in ("weights", "function", "probes", "predictions"), "--diversity must be 'weights', 'function', 'probes' or 'predictions'"),
+            (self.diversity in DIVERSITY_TERMS, "--diversity must be one of " + ", ".join(DIVERSITY_TERMS)),
             (self.diversity_weight >= 0, "--diversity-weight must be >= 0 (0 turns the term off)"),
             (self.mixer_pretrain_steps >= 0, "--mixer-pretrain-steps must be >= 0"),
             (self.validation_examples >= 0, "--validation-examples must be >= 0"),

@@ -121,6 +121,22 @@ def prediction_repulsion(logits: tf.Tensor) -> tf.Tensor:
     return repulsion(tf.reshape(probabilities, [tf.shape(logits)[0], -1]) / tf.sqrt(size))
 
 
+def error_repulsion(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    """Repulsion of the K networks' distributions over the *wrong* classes [K, B, C]:
+    softmax of the logits with the true class left out (as ADP, Pang et al. 2019).
+
+    Pushing the full probabilities apart is cheapest by making some networks less sure
+    of the right class, which costs accuracy. This term cannot see the right class's
+    probability, so the networks stay free to agree on the answer and are pushed to
+    differ in what they would confuse it with: different decision boundaries, so
+    different mistakes on unseen inputs."""
+    labels = tf.cast(labels, tf.int32)
+    true_class = tf.one_hot(labels, tf.shape(logits)[-1], on_value=True, off_value=False)[None]
+    wrong = tf.nn.softmax(tf.where(true_class, tf.constant(-1e9, logits.dtype), logits))
+    size = tf.cast(tf.shape(logits)[1], logits.dtype)
+    return repulsion(tf.reshape(wrong, [tf.shape(logits)[0], -1]) / tf.sqrt(size))
+
+
 def pairwise_disagreement(logits) -> tf.Tensor:
     """Fraction of inputs on which two of the K networks disagree, averaged over pairs
     (logits [K, B, C]; the TensorFlow twin of metrics.pairwise_disagreement)."""

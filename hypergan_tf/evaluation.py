@@ -4,13 +4,16 @@ The JSON it returns has a fixed shape that other tools read (fractions in [0, 1]
 
     {"dataset": "mnist", "num_test_examples": 10000,
      "single_network": {"accuracy_mean": .., "accuracy_std": .., "num_networks": 100},
-     "ensembles": {"10": {"accuracy": .., "nll": .., "ece": .., "brier": ..}, ...},
+     "ensembles": {"10": {"accuracy": .., "nll": .., "ece": .., "brier": ..,
+                          "accuracy_over_groups": {"mean": .., "std": .., "num_groups": 10}}, ...},
      "diversity": {"pairwise_disagreement": .., "l2_std_over_mean": {"conv1": .., ...},
                    "ensemble_gain": {"10": .., "100": ..},
                    "symmetry_aware": {"conv1": .., ...}}}
 
 `ensemble_gain[n]` is the accuracy of the first n networks' ensemble minus their mean
-accuracy; `symmetry_aware` is diversity.symmetry_aware_diversity (relative
+accuracy. One draw of n networks is noisy (a 10-network ensemble's accuracy moves by
+about 0.1 point between draws), so `accuracy_over_groups` also scores every disjoint
+group of n among the sampled networks (present when there are at least two groups); `symmetry_aware` is diversity.symmetry_aware_diversity (relative
 nearest-neighbour distance of the weights modulo per-unit scaling).
 """
 
@@ -46,6 +49,11 @@ def summarise(probabilities: np.ndarray, labels: np.ndarray, weights: dict[str, 
             "ece": metrics.expected_calibration_error(mean, labels),
             "brier": metrics.brier_score(mean, labels),
         }
+        num_groups = len(probabilities) // size
+        if size >= 2 and num_groups >= 2:
+            groups = probabilities[: num_groups * size].reshape((num_groups, size) + probabilities.shape[1:]).mean(axis=1)
+            accuracies = metrics.per_network_accuracy(groups, labels)
+            ensembles[str(size)]["accuracy_over_groups"] = {"mean": float(accuracies.mean()), "std": float(accuracies.std()), "num_groups": num_groups}
     return {
         "single_network": {
             "accuracy_mean": float(single.mean()),

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.discriminator import Discriminator, PerLayerDiscriminator
-from hypergan_tf.diversity import ambiguity, between_class_probes, pairwise_disagreement, prediction_repulsion, weight_repulsion
+from hypergan_tf.diversity import ambiguity, between_class_probes, error_repulsion, pairwise_disagreement, prediction_repulsion, weight_repulsion
 from hypergan_tf.generators import LayerGenerator
 from hypergan_tf.mixer import Mixer
 from hypergan_tf.target import TargetSpec, get_target, standardise
@@ -195,6 +195,8 @@ class HyperGAN(keras.Model):
             return -ambiguity(logits, labels)
         if self.diversity == "predictions":
             return prediction_repulsion(logits)
+        if self.diversity == "errors":
+            return error_repulsion(logits, labels)
         if self.diversity == "probes":
             return prediction_repulsion(self.classify(between_class_probes(images), weights))
         return weight_repulsion(self.target, weights)

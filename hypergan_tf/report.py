@@ -36,6 +36,12 @@ def _pct(value) -> str:
     return "" if value is None else f"{100 * value:.2f}%"
 
 
+def _ensemble_cell(row: dict) -> str:
+    """The first n networks' accuracy, and the mean over disjoint groups of n when known."""
+    groups = row.get("accuracy_over_groups")
+    return _pct(row.get("accuracy")) + (f" ({_pct(groups['mean'])} over {groups['num_groups']} groups)" if groups else "")
+
+
 def _points(value) -> str:
     return "" if value is None else f"{100 * value:+.2f}"
 
@@ -80,7 +86,7 @@ def write_report(run_dirs, out: str | Path, compute_missing: bool = True) -> Pat
             continue
         single = ev["single_network"]
         rows.append([labels[run], f"{_pct(single['accuracy_mean'])} +- {100 * single['accuracy_std']:.2f}"]
-                    + [_pct(ev["ensembles"].get(str(s), {}).get("accuracy")) for s in sizes]
+                    + [_ensemble_cell(ev["ensembles"].get(str(s), {})) for s in sizes]
                     + [f"{ev['diversity']['pairwise_disagreement']:.4f}"]
                     + [_points(ev["diversity"].get("ensemble_gain", {}).get(str(s))) for s in gain_sizes])
     lines += _table(["run", "single network"] + [f"{s} networks" for s in sizes] + ["pairwise disagreement"]

@@ -86,6 +86,7 @@ def test_report_puts_runs_side_by_side(tmp_path):
     text = (tmp_path / "report" / "report.md").read_text()
     assert "hg (HyperGAN)" in text and "mcd (MC dropout)" in text
     assert "## Test accuracy" in text and "| hg (HyperGAN) | conv1 |" in text
+    assert "% over 10 groups)" in text  # 10-network ensembles: first ten and the mean of ten disjoint ones
     assert "### FGSM" in text and "eps 0.1" in text and "No PGD results yet" in text
     assert (tmp_path / "report" / "hg_attack_fgsm.png").is_file()
     assert json.loads((tmp_path / "mcd" / "evaluation.json").read_text())["single_network"]["num_networks"] == 100

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from hypergan_tf import metrics
-from hypergan_tf.diversity import ambiguity, between_class_probes, canonical_weights, prediction_repulsion, nearest_neighbour_distances, symmetry_aware_diversity, weight_repulsion
+from hypergan_tf.diversity import ambiguity, between_class_probes, canonical_weights, error_repulsion, prediction_repulsion, nearest_neighbour_distances, symmetry_aware_diversity, weight_repulsion
 from hypergan_tf.evaluation import summarise
 from hypergan_tf.diversity import pairwise_disagreement
 from hypergan_tf.hypergan import build_hypergan
@@ -93,6 +93,20 @@ def test_probes_blend_mirrored_images_and_repulsion_rewards_disagreeing_on_them(
     assert float(prediction_repulsion(disagree)) < float(prediction_repulsion(agree)) - 2.0
 
 
+def test_error_repulsion_ignores_the_true_class_and_rewards_different_mistakes():
+    rng = np.random.default_rng(0)
+    logits = tf.constant(rng.normal(size=(4, 6, 5)), tf.float32)  # [K=4, B=6, C=5]
+    labels = tf.constant(rng.integers(0, 5, size=6))
+    # Raising or lowering each network's confidence in the right answer changes nothing.
+    shift = tf.one_hot(labels, 5)[None] * tf.constant(rng.normal(scale=3.0, size=(4, 1, 1)), tf.float32)
+    np.testing.assert_allclose(float(error_repulsion(logits + shift, labels)), float(error_repulsion(logits, labels)), rtol=1e-5)
+    assert float(prediction_repulsion(logits + shift)) != pytest.approx(float(prediction_repulsion(logits)), rel=1e-3)
+    # All sure of class 0; they agree or differ on the runner-up (class 1 vs classes 1..3).
+    same_runner_up = tf.constant([[[8.0, 2.0, 0.0, 0.0]]] * 3 + [[[8.0, 2.1, 0.0, 0.0]]])
+    different = tf.constant([[[8.0, 2.0, 0.0, 0.0]], [[8.0, 0.0, 2.0, 0.0]], [[8.0, 0.0, 0.0, 2.0]], [[8.0, 0.0, 0.0, 0.0]]])
+    assert float(error_repulsion(different, tf.constant([0]))) < float(error_repulsion(same_runner_up, tf.constant([0]))) - 2.0
+
+
 def test_tensorflow_disagreement_matches_numpy():
     logits = tf.random.stateless_normal((5, 40, 3), seed=(1, 2))
     expected = metrics.pairwise_disagreement(tf.nn.softmax(logits).numpy())
@@ -112,6 +126,17 @@ def test_ensemble_gain_is_ensemble_minus_mean_member_accuracy(tiny_config):
     result = summarise(probabilities, labels, model.sample_networks(3, seed=0), [1, 3], model.target)
     assert result["diversity"]["ensemble_gain"] == {"3": pytest.approx(0.25)}
     assert set(result["diversity"]["symmetry_aware"]) == {"conv1", "conv2", "linear1"}
+
+
+def test_ensemble_accuracy_over_disjoint_groups():
+    labels = np.array([0, 1])
+    probabilities = np.zeros((5, 2, 2))
+    probabilities[:, :, 1] = 1.0  # every network says class 1: right on input 1 only
+    probabilities[0:2, :, :] = [[1.0, 0.0], [0.0, 1.0]]  # networks 0 and 1 right on both
+    result = summarise(probabilities, labels, {}, [1, 2, 5])
+    # Groups of 2: {0, 1} right on both, {2, 3} on one; network 4 is left over.
+    assert result["ensembles"]["2"]["accuracy_over_groups"] == {"mean": 0.75, "std": 0.25, "num_groups": 2}
+    assert "accuracy_over_groups" not in result["ensembles"]["1"] and "accuracy_over_groups" not in result["ensembles"]["5"]
 
 
 def test_beta_schedule_moves_linearly_then_holds(tiny_config):
