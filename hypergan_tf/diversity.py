@@ -130,11 +130,8 @@ def error_repulsion(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     probability, so the networks stay free to agree on the answer and are pushed to
     differ in what they would confuse it with: different decision boundaries, so
     different mistakes on unseen inputs."""
-    labels = tf.cast(labels, tf.int32)
-    true_class = tf.one_hot(labels, tf.shape(logits)[-1], on_value=True, off_value=False)[None]
-    wrong = tf.nn.softmax(tf.where(true_class, tf.constant(-1e9, logits.dtype), logits))
-    size = tf.cast(tf.shape(logits)[1], logits.dtype)
-    return repulsion(tf.reshape(wrong, [tf.shape(logits)[0], -1]) / tf.sqrt(size))
+    true_class = tf.one_hot(tf.cast(labels, tf.int32), tf.shape(logits)[-1], on_value=True, off_value=False)[None]
+    return prediction_repulsion(tf.where(true_class, tf.constant(-1e9, logits.dtype), logits))
 
 
 def pairwise_disagreement(logits) -> tf.Tensor:
