@@ -1,15 +1,16 @@
 """Ablation of the diversity mechanisms (issue 3): one training run per mechanism, same budget.
 
 Each row trains `hypergan-tf train --dataset mnist --steps STEPS` with the mechanism's
-options on top of PLAIN (every mechanism off: the straightforward HyperGAN) or of the
-shipped defaults, then runs `hypergan-tf evaluate` and `hypergan-tf ood --out-dataset
+options on top of PLAIN (every mechanism off: the straightforward HyperGAN), then runs `hypergan-tf evaluate` and `hypergan-tf ood --out-dataset
 notmnist`. Finished steps found in --work-dir (weights, evaluation, OOD result) are
 reused, so an interrupted ablation continues where it stopped.
 
     python benchmarks/ablation.py --data-dir ../shared/datasets                  # every row
     python benchmarks/ablation.py --data-dir ../shared/datasets --rows plain,default
 
-Prints a Markdown table and writes benchmarks/results/ablation.json and ablation.md.
+Prints a Markdown table and writes benchmarks/results/ablation_steps<STEPS>.json and .md.
+Rows measured earlier at the same budget stay in those files (a run of a few rows
+updates them), so the table always shows every row finished so far, in ROWS order.
 Each row costs a training run (about 4-5 min at the default 1,100 steps on 2 CPU cores).
 """
 
@@ -28,7 +29,8 @@ from results_io import RESULTS, write_result
 PLAIN = ["--diversity-weight", "0", "--no-batch-norm", "--batch-norm-affine", "--mixer-pretrain-steps", "0",
          "--mixer-noise", "0", "--beta", "1"]
 
-# name -> (base, extra options, what the row tests); base "plain" = PLAIN, "default" = the shipped defaults.
+# name -> (base, extra options, what the row tests); base "plain" = PLAIN. Every row spells out its
+# options, so a row keeps its meaning when the defaults change; errors-1.0 is the shipped default.
 ROWS: dict[str, tuple[str, list[str], str]] = {
     "plain": ("plain", [], "every mechanism off: shared discriminator, beta 1"),
     "batch-norm": ("plain", ["--batch-norm"], "batch norm over the K networks in mixer and generators (statistics recomputed at the end)"),
@@ -46,8 +48,10 @@ ROWS: dict[str, tuple[str, list[str], str]] = {
     "predictions-0.3": ("plain", ["--diversity", "predictions", "--diversity-weight", "0.3"], "the same, stronger"),
     "errors-0.1": ("plain", ["--diversity", "errors", "--diversity-weight", "0.1"], "repulsion of the distributions over the wrong classes on the batch"),
     "errors-0.3": ("plain", ["--diversity", "errors", "--diversity-weight", "0.3"], "the same, stronger"),
-    "default": ("default", [], "the shipped defaults"),
-    "default+early-stopping": ("default", ["--early-stopping", "1", "--backup-every", "275"], "keep the best validation ensemble gain, checked every 275 steps"),
+    "errors-1.0": ("plain", ["--diversity", "errors", "--diversity-weight", "1.0"], "the same, stronger: the shipped default"),
+    "predictions-0.02": ("plain", ["--diversity", "predictions", "--diversity-weight", "0.02"], "repulsion of predictions, weak: the default before errors-1.0"),
+    "predictions-0.02+early-stopping": ("plain", ["--diversity", "predictions", "--diversity-weight", "0.02", "--early-stopping", "1", "--backup-every", "275"],
+                                        "keep the best validation ensemble gain, checked every 275 steps"),
 }
 
 
@@ -113,6 +117,16 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def merged_rows(results_file: Path, new_rows: list[dict]) -> list[dict]:
+    """Earlier rows of the same budget, replaced by the new ones where measured again, in ROWS order."""
+    by_name = {}
+    if results_file.exists():
+        by_name = {row["row"]: row for row in json.loads(results_file.read_text())["rows"] if row["row"] in ROWS}
+    by_name.update({row["row"]: row for row in new_rows})
+    # Rows written before the group means were added cannot be shown in the same table.
+    return [by_name[name] for name in ROWS if name in by_name and "ensemble_10_over_groups" in by_name[name]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, help="Folder with mnist/ and notmnist/ (e.g. ../shared/datasets).")
@@ -130,10 +144,12 @@ def main() -> None:
         rows.append(run_row(name, args.steps, work_dir, args.data_dir))
         print(f"{name}: single {100 * rows[-1]['single']:.2f}%, 10 nets {100 * rows[-1]['ensemble_10']:.2f}%, "
               f"gain {100 * rows[-1]['gain_10']:+.2f} points", flush=True)
+    results_file = RESULTS / f"ablation_steps{args.steps}.json"
+    rows = merged_rows(results_file, rows)
     markdown = table(rows)
     print(markdown)
-    write_result(RESULTS / "ablation.json", {"steps": args.steps, "rows": rows})
-    (RESULTS / "ablation.md").write_text(markdown + "\n")
+    write_result(results_file, {"steps": args.steps, "rows": rows})
+    results_file.with_suffix(".md").write_text(markdown + "\n")
 
 
 if __name__ == "__main__":

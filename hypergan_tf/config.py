@@ -48,9 +48,11 @@ class TrainConfig:
     # networks' predictions on the batch / on between-class probes, "errors" = repulsion of
     # their distributions over the wrong classes on the batch, "weights" = repulsion
     # of their weights modulo scaling symmetry, "function" = ambiguity of their predictions.
-    # Default: repulsion of the predictions on the batch, weight 0.02 (README, Diversity).
-    diversity: str = "predictions"
-    diversity_weight: float = 0.02
+    # Default: repulsion of the wrong-class distributions, weight 1.0: of the settings run at
+    # full length, the most accurate ensembles, the best OOD detection, and a 10-network
+    # gain above 0.4 points (README, Diversity).
+    diversity: str = "errors"
+    diversity_weight: float = 1.0
     early_stopping: int = 0  # patience in epochs on validation ensemble gain; 0 = off
     mixer_pretrain_steps: int = 0  # match the codes' mean and covariance to N(0, I) first
     backup_every: int | None = None  # steps between backups; None = one pass over the data

@@ -52,8 +52,8 @@ class HyperGAN(keras.Model):
         input_mean: float = 0.0,
         input_std: float = 1.0,
         seed: int | None = None,
-        diversity: str = "predictions",
-        diversity_weight: float = 0.02,
+        diversity: str = "errors",
+        diversity_weight: float = 1.0,
         beta_final: float | None = None,
         schedule_steps: int = 1,
         mixer_noise: float = 0.0,
@@ -188,8 +188,9 @@ class HyperGAN(keras.Model):
 
     def diversity_loss(self, weights, logits, labels, images) -> tf.Tensor:
         """Explicit diversity term (diversity.py), lower = more diverse: the repulsion
-        between the K networks' predictions on the batch ("predictions") or on
-        between-class probe inputs ("probes"), minus their ambiguity on the batch
+        between the K networks' predictions on the batch ("predictions"), their
+        distributions over the wrong classes on the batch ("errors") or their predictions
+        on between-class probe inputs ("probes"), minus their ambiguity on the batch
         ("function"), or the repulsion of their weights modulo scaling ("weights")."""
         if self.diversity == "function":
             return -ambiguity(logits, labels)
