@@ -1,12 +1,13 @@
 """Ablation of the diversity mechanisms (issue 3): one training run per mechanism, same budget.
 
 Each row trains `hypergan-tf train --dataset mnist --steps STEPS` with the mechanism's
-options on top of PLAIN (every mechanism off: the straightforward HyperGAN), then runs `hypergan-tf evaluate` and `hypergan-tf ood --out-dataset
-notmnist`. Finished steps found in --work-dir (weights, evaluation, OOD result) are
-reused, so an interrupted ablation continues where it stopped.
+options on top of PLAIN (every mechanism off: the straightforward HyperGAN), then runs
+`hypergan-tf evaluate` and `hypergan-tf ood --out-dataset notmnist`. Finished steps found
+in --work-dir (weights, evaluation, OOD result) are reused, so an interrupted ablation
+continues where it stopped.
 
     python benchmarks/ablation.py --data-dir ../shared/datasets                  # every row
-    python benchmarks/ablation.py --data-dir ../shared/datasets --rows plain,default
+    python benchmarks/ablation.py --data-dir ../shared/datasets --rows plain,errors-1.0
 
 Prints a Markdown table and writes benchmarks/results/ablation_steps<STEPS>.json and .md.
 Rows measured earlier at the same budget stay in those files (a run of a few rows
