@@ -5,6 +5,9 @@
 Runs in a fresh process that never imports hypergan_tf (only TensorFlow and NumPy):
 export size on disk, median latency of `serving_default` at batch 1 and batch 100, and
 the test accuracy of the served ensemble on MNIST (read from the IDX files directly).
+When the export has a LiteRT classifier beside it (`export --litert`: ../litert/), also
+its size, median latency per image and largest difference from the SavedModel's
+probabilities on the first --litert-images test images (needs `ai-edge-litert`).
 Prints the figures and writes JSON (default benchmarks/results/serving.json).
 """
 
@@ -33,11 +36,27 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
+def litert_figures(classifier: Path, images: np.ndarray, reference: np.ndarray) -> dict:
+    """The phone-side view: the same fixed ensemble through the LiteRT interpreter, one image at a time."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    runner = Interpreter(model_path=str(classifier)).get_signature_runner()
+    probabilities, times = [], []
+    for image in images:
+        start = time.perf_counter()
+        probabilities.append(runner(images=image[None])["probabilities"][0])
+        times.append(time.perf_counter() - start)
+    return {"size_bytes": classifier.stat().st_size, "median_s_per_image": statistics.median(times[3:]),
+            "max_abs_difference_from_savedmodel": float(np.abs(np.array(probabilities) - reference).max()),
+            "num_images": len(images)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("export", help="a version folder, e.g. exports/mnist/1")
     parser.add_argument("--data-dir", default=os.environ.get("HYPERGAN_TF_DATA_DIR", "../shared/datasets"))
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--litert-images", type=int, default=200)
     parser.add_argument("--json", default=str(RESULTS / "serving.json"))
     args = parser.parse_args()
 
@@ -68,6 +87,13 @@ def main():
     for batch, row in latency.items():
         print(f"serving_default batch {batch:>3}: median {row['median_s'] * 1000:.1f} ms over {args.repeats} calls")
     print(f"MNIST test accuracy of the served ensemble: {accuracy:.4f}")
+    classifier = export.parent / "litert" / "classifier.tflite"
+    if classifier.is_file():
+        subset = images[: args.litert_images]
+        reference = serve(images=tf.constant(subset))["probabilities"].numpy()
+        result["litert"] = litert = litert_figures(classifier, subset, reference)
+        print(f"LiteRT classifier: {litert['size_bytes'] / 1e6:.1f} MB, median {litert['median_s_per_image'] * 1000:.1f} ms per image, "
+              f"largest difference from the SavedModel {litert['max_abs_difference_from_savedmodel']:.1e} over {len(subset)} images")
     write_result(args.json, result)
 
 
