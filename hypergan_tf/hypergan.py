@@ -52,8 +52,8 @@ class HyperGAN(keras.Model):
         input_mean: float = 0.0,
         input_std: float = 1.0,
         seed: int | None = None,
-        diversity: str = "errors",
-        diversity_weight: float = 1.0,
+        diversity: str = TrainConfig.diversity,  # one place for the defaults: config.py
+        diversity_weight: float = TrainConfig.diversity_weight,
         beta_final: float | None = None,
         schedule_steps: int = 1,
         mixer_noise: float = 0.0,
