@@ -29,8 +29,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from hypergan_tf.config import TrainConfig  # noqa: E402
-from hypergan_tf.hypergan import HyperGAN, build_hypergan  # noqa: E402
-from hypergan_tf.target import standardise  # noqa: E402
+from hypergan_tf.samplers import HyperGAN, build_sampler  # noqa: E402
+from hypergan_tf.targets import standardise  # noqa: E402
 
 
 class PerNetworkLoopHyperGAN(HyperGAN):
@@ -47,7 +47,7 @@ def step_times(model_class, networks: int, steps: int, batch_size: int = 100, gr
     `diversity_weight` 0 times the core HyperGAN step; the default adds the diversity
     term (repulsion of the predictions, no extra forward pass)."""
     config = TrainConfig(networks_per_step=networks, batch_size=batch_size, num_classes=10, input_mean=0.13, input_std=0.31)
-    reference = build_hypergan(config)  # build the sub-models from the config, then wrap them
+    reference = build_sampler(config)  # build the sub-models from the config, then wrap them
     model = model_class(
         reference.target, reference.mixer, reference.generators, reference.discriminator,
         noise_dim=config.noise_dim, code_dim=config.code_dim, networks_per_step=networks,

@@ -10,19 +10,20 @@ import dataclasses
 import json
 from pathlib import Path
 
-from hypergan_tf.atomic import write_text
-from hypergan_tf.errors import HyperganError
+import math
 
-DIVERSITY_TERMS = ("predictions", "errors", "probes", "weights", "function")  # --diversity choices (diversity.py)
+from hypergan_tf.errors import HyperganError
+from hypergan_tf.objectives.diversity import DIVERSITY_TERMS
+from hypergan_tf.atomic import write_text
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    method: str = "hypergan"  # or a baseline: "ensemble", "single", "mc-dropout"
+    method: str = "hypergan"  # a key of samplers.SAMPLERS: "static-hypernet", or a baseline: "ensemble", "single", "mc-dropout"
     members: int = 10  # ensemble baseline: independently initialised networks
     dropout_rate: float = 0.25  # mc-dropout baseline: on the inputs of every layer but the first
     dataset: str = "mnist"
-    target: str = "mnist-small"
+    target: str = "mnist-small"  # a preset of targets/presets.py, or the path of a JSON target spec
     # Length of training: `steps`, if set, wins over `epochs`.
     epochs: int = 6
     steps: int | None = None
@@ -53,6 +54,10 @@ class TrainConfig:
     # gain above 0.4 points (README, Diversity).
     diversity: str = "errors"
     diversity_weight: float = 1.0
+    # Static hypernetwork (Ha et al.): N_z = d, the size of each layer's embedding, and the
+    # layers whose kernels are generated (comma-separated; None: all but the first and last).
+    embedding_dim: int = 4
+    hyper_layers: str | None = None
     early_stopping: int = 0  # patience in epochs on validation ensemble gain; 0 = off
     mixer_pretrain_steps: int = 0  # match the codes' mean and covariance to N(0, I) first
     backup_every: int | None = None  # steps between backups; None = one pass over the data
@@ -65,10 +70,21 @@ class TrainConfig:
     num_classes: int | None = None
     input_mean: float | None = None
     input_std: float | None = None
+    # The resolved target network (TargetSpec.to_config()), so a run reopens from its
+    # config alone even when --target was a JSON file that has since moved.
+    target_spec: dict | None = None
+
+    DERIVED = ("data_dir", "num_classes", "input_mean", "input_std", "target_spec")  # filled in by training
 
     def __post_init__(self):
+        from hypergan_tf.samplers import SAMPLERS  # here, not at the top: the samplers read this module's defaults
+
+        numbers = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if isinstance(getattr(self, f.name), float)}
+        for name, value in numbers.items():
+            if not math.isfinite(value):
+                raise HyperganError(f"--{name.replace('_', '-')} must be a finite number (got {value})")
         checks = [
-            (self.method in ("hypergan", "ensemble", "single", "mc-dropout"), "--method must be ensemble, mc-dropout or single"),
+            (self.method in SAMPLERS, "--method must be one of " + ", ".join(SAMPLERS)),
             (self.members >= 1, "--members must be at least 1"),
             (0 <= self.dropout_rate < 1, "--dropout-rate must be in [0, 1)"),
             (self.networks_per_step >= 1, "--networks-per-step must be at least 1"),
@@ -86,6 +102,7 @@ class TrainConfig:
             (self.noise_dim >= 1 and self.code_dim >= 1 and self.hidden_units >= 1, "model sizes must be >= 1"),
             (self.backup_every is None or self.backup_every >= 1, "--backup-every must be at least 1 step"),
             (self.diversity in DIVERSITY_TERMS, "--diversity must be one of " + ", ".join(DIVERSITY_TERMS)),
+            (self.embedding_dim >= 1, "--embedding-dim must be at least 1"),
             (self.diversity_weight >= 0, "--diversity-weight must be >= 0 (0 turns the term off)"),
             (self.mixer_pretrain_steps >= 0, "--mixer-pretrain-steps must be >= 0"),
             (self.validation_examples >= 0, "--validation-examples must be >= 0"),
@@ -94,6 +111,15 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise HyperganError(message)
+
+    def resolved_target(self):
+        """The TargetSpec of this run: the recorded one, else the preset or file `target`
+        names, with its logits layer sized to `num_classes`."""
+        from hypergan_tf.targets import TargetSpec, get_target
+
+        if self.target_spec is not None:
+            return TargetSpec.from_config(self.target_spec, where="config.json target_spec")
+        return get_target(self.target, self.num_classes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -1,0 +1,145 @@
+"""The analysis commands: evaluate, ood, attack, diversity and report. Each opens the run
+(runs/) and its data, then calls the analysis function on the sampler."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hypergan_tf.analysis.attacks import attack as run_attack
+from hypergan_tf.analysis.diversity import layer_table
+from hypergan_tf.analysis.evaluate import evaluate as run_evaluation
+from hypergan_tf.analysis.ood import ood as run_ood
+from hypergan_tf.analysis.report import write_report
+from hypergan_tf.data import DATASETS
+from hypergan_tf.errors import HyperganError
+from hypergan_tf.runs import load_run, load_test_split
+from hypergan_tf.runs.directory import DIVERSITY_FILE, EVALUATION_FILE, RELIABILITY_PLOT, attack_files, ood_files
+from hypergan_tf.samplers import NETWORK_SEED
+from hypergan_tf_cli.common import float_list, int_list, progress_bar, row, writable, write_result
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--dataset", type=click.Choice(DATASETS), default=None, help="Test split to use (default: the run's data set).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--ensemble-sizes", default="1,5,10,100", show_default=True, callback=lambda c, p, v: int_list(v))
+@click.option("--num-networks", type=int, default=100, show_default=True, help="Networks sampled for single-network statistics.")
+@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks (export and sample draw the same ones).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the results here (default: RUN/evaluation.json).")
+def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, json_path):
+    """Test accuracy of single sampled networks and of ensembles, calibration and diversity."""
+    config, model = load_run(run_dir)
+    data = load_test_split(config, dataset, data_dir)
+    path = writable(Path(json_path) if json_path else Path(run_dir) / EVALUATION_FILE)
+    with progress_bar("evaluating") as progress:
+        result = run_evaluation(model, data, ensemble_sizes, num_networks, seed, progress, Path(run_dir) / RELIABILITY_PLOT)
+    single = result["single_network"]
+    click.echo(f"dataset {result['dataset']}, {result['num_test_examples']} test examples")
+    click.echo(f"single network: accuracy {single['accuracy_mean']:.4f} +- {single['accuracy_std']:.4f} over {single['num_networks']} networks")
+    widths, formats = (9, 9, 8, 8, 8), (None, ".4f", ".4f", ".4f", ".4f")
+    click.echo(row(("ensemble", "accuracy", "nll", "ece", "brier"), widths))
+    for size, line in result["ensembles"].items():
+        groups = line.get("accuracy_over_groups")
+        over_groups = f"  (mean of {groups['num_groups']} disjoint ensembles {groups['mean']:.4f} +- {groups['std']:.4f})" if groups else ""
+        click.echo(row((size, line["accuracy"], line["nll"], line["ece"], line["brier"]), widths, formats) + over_groups)
+    diversity = result["diversity"]
+    click.echo(f"pairwise disagreement: {diversity['pairwise_disagreement']:.4f}")
+    if diversity["ensemble_gain"]:
+        click.echo("ensemble gain (ensemble - mean member accuracy): " + ", ".join(f"{k} networks {100 * v:+.2f} points" for k, v in diversity["ensemble_gain"].items()))
+    if diversity["symmetry_aware"]:
+        click.echo("symmetry-aware diversity (NN distance modulo scaling): " + ", ".join(f"{k} {v:.3f}" for k, v in diversity["symmetry_aware"].items()))
+    click.echo("L2 std/mean: " + ", ".join(f"{k} {v:.3f}" for k, v in diversity["l2_std_over_mean"].items()))
+    write_result(path, result)
+    click.echo(f"wrote {path}")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--out-dataset", type=click.Choice(DATASETS), required=True, help="Out-of-distribution test set, e.g. notmnist (MNIST runs) or cifar5-other (cifar5 runs).")
+@click.option("--ensemble-size", type=int, default=100, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/ood_<out-dataset>.json.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Entropy density/CDF PNG (default: RUN/ood_<out-dataset>.png).")
+def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_path):
+    """Out-of-distribution detection: AUROC/AUPR of entropy, variance and mutual information."""
+    config, model = load_run(run_dir)
+    inside, outside = load_test_split(config, data_dir=data_dir), load_test_split(config, out_dataset, data_dir)
+    default_json, default_plot = ood_files(out_dataset)
+    plot_path = Path(plot_path) if plot_path else Path(run_dir) / default_plot
+    path = writable(Path(json_path) if json_path else Path(run_dir) / default_json)
+    with progress_bar("scoring") as progress:
+        result = run_ood(model, inside, outside, ensemble_size, seed, progress, plot_path)
+    click.echo(f"in: {result['in_dataset']} ({result['num_in']}), out: {result['out_dataset']} ({result['num_out']}), "
+               f"{result['ensemble_size']} networks")
+    widths, formats = (19, 7, 7, 9, 9), (None, ".4f", ".4f", ".4f", ".4f")
+    click.echo(row(("score", "AUROC", "AUPR", "mean in", "mean out"), widths))
+    for name, line in result["scores"].items():
+        click.echo(row((name, line["auroc"], line["aupr"], line["mean_in"], line["mean_out"]), widths, formats))
+    write_result(path, result)
+    click.echo(f"wrote {path} and {plot_path}")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--method", type=click.Choice(["fgsm", "pgd"]), default="fgsm", show_default=True)
+@click.option("--epsilons", default="0.01,0.05,0.1,0.2,0.3", show_default=True, callback=lambda c, p, v: float_list(v), help="L-inf sizes, pixels in [0, 1].")
+@click.option("--ensemble-size", type=int, default=10, show_default=True)
+@click.option("--num-examples", type=int, default=1000, show_default=True, help="First N images of the test split.")
+@click.option("--steps", type=int, default=10, show_default=True, help="PGD iterations.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/attack_<method>.json.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/attack_<method>.png.")
+def attack(run_dir, method, epsilons, ensemble_size, num_examples, steps, data_dir, seed, json_path, plot_path):
+    """FGSM/PGD against the ensemble: accuracy, entropy and detection AUROC per epsilon."""
+    config, model = load_run(run_dir)
+    data = load_test_split(config, data_dir=data_dir)
+    default_json, default_plot = attack_files(method)
+    plot_path = Path(plot_path) if plot_path else Path(run_dir) / default_plot
+    path = writable(Path(json_path) if json_path else Path(run_dir) / default_json)
+    with progress_bar("attacking") as progress:
+        result = run_attack(model, data, method, epsilons, ensemble_size, num_examples, steps, seed, progress=progress, plot=plot_path)
+    clean = result["clean"]
+    click.echo(f"{method.upper()} on {result['num_examples']} {result['dataset']} test images, {result['ensemble_size']} networks")
+    widths, formats = (8, 9, 8, 7), (None, ".4f", ".4f", ".4f")
+    click.echo(row(("epsilon", "accuracy", "entropy", "AUROC"), widths))
+    click.echo(row(("clean", clean["accuracy"], clean["mean_entropy"], ""), widths, formats))
+    for epsilon, line in result["epsilons"].items():
+        click.echo(row((epsilon, line["accuracy"], line["mean_entropy"], line["auroc_entropy"]), widths, formats))
+    write_result(path, result)
+    click.echo(f"wrote {path} and {plot_path}")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--num-networks", type=int, default=100, show_default=True)
+@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/diversity.json.")
+def diversity(run_dir, num_networks, seed, json_path):
+    """The paper's Table 1 (per layer, mean and std of the sampled weights' L2 norms),
+    and the diversity that survives removing the scaling symmetry."""
+    if num_networks < 2:
+        raise HyperganError("--num-networks must be at least 2 to measure spread")
+    _, model = load_run(run_dir)
+    num_networks = model.networks_available(num_networks)
+    if num_networks < 2:
+        raise HyperganError(f"this {model.describe()} has one network: there is no spread to measure")
+    path = writable(Path(json_path) if json_path else Path(run_dir) / DIVERSITY_FILE)
+    layers = layer_table(model.target, model.sample_networks(num_networks, seed))
+    widths, formats = (8, 9, 8, 9, 15), (None, ".3f", ".3f", ".3f", ".3f")
+    click.echo(row(("layer", "L2 mean", "L2 std", "std/mean", "modulo scaling"), widths) + f"   ({num_networks} networks)")
+    for layer, line in layers.items():
+        click.echo(row((layer, line["l2_mean"], line["l2_std"], line["std_over_mean"], line["symmetry_aware"]), widths, formats))
+    write_result(path, {"num_networks": num_networks, "layers": layers})
+    click.echo(f"wrote {path}")
+
+
+@click.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for report.md and its plots.")
+def report(run_dirs, out):
+    """A Markdown report: accuracy, diversity, OOD and attack tables of several runs side by side."""
+    click.echo(f"wrote {write_report(run_dirs, out)}")

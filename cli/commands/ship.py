@@ -1,0 +1,64 @@
+"""Shipping a run: export (SavedModel, LiteRT), sample (.keras networks) and predict (a TF
+Serving client)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from hypergan_tf.export import export_litert, export_saved_model, save_networks
+from hypergan_tf.export.serving_client import predict_files
+from hypergan_tf.runs import load_run
+from hypergan_tf.samplers import NETWORK_SEED
+from hypergan_tf_cli.common import row
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Model folder, e.g. exports/mnist; versions go inside.")
+@click.option("--version", "version", type=int, default=None, help="TF Serving version folder (default: the next free integer).")
+@click.option("--ensemble-size", type=int, default=100, show_default=True, help="Networks in the fixed ensemble behind serving_default.")
+@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed that draws the ensemble (evaluate's default: the same networks).")
+@click.option("--litert", "--tflite", "litert", is_flag=True, help="Also write OUT/litert/classifier.tflite (and sampler.tflite for a sampler with a latent space).")
+def export(run_dir, out, version, ensemble_size, seed, litert):
+    """Export a SavedModel for TF Serving (and LiteRT files) from a trained run."""
+    _, model = load_run(run_dir)
+    path = export_saved_model(model, out, version, ensemble_size, seed)
+    signatures = "serving_default" + (", sample_weights" if model.noise_dim is not None else "")
+    click.echo(f"wrote SavedModel {path} (signatures {signatures}; {model.networks_available(ensemble_size)} networks, seed {seed})")
+    if litert:
+        for name, file in export_litert(model, out, ensemble_size, seed).items():
+            click.echo(f"wrote LiteRT {name} {file} ({file.stat().st_size / 1e6:.1f} MB)")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("-n", "--num-networks", type=int, default=10, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), required=True)
+@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Network i is the i-th network evaluate and export draw.")
+def sample(run_dir, num_networks, out, seed):
+    """Save sampled networks as standalone .keras models of ordinary Keras layers."""
+    _, model = load_run(run_dir)
+    paths = save_networks(model, out, num_networks, seed)
+    click.echo(f"wrote {len(paths)} networks to {out} ({paths[0].name} ... {paths[-1].name}); "
+               "keras.models.load_model opens them without hypergan-tf")
+
+
+@click.command()
+@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--server", default="http://localhost:8501", show_default=True, help="TF Serving REST address.")
+@click.option("--model", "model_name", required=True, help="Model name on the server (its --model_name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the server's raw JSON answer.")
+def predict(images, server, model_name, as_json):
+    """Classify image files (PNG/JPEG) with an exported model on a TF Serving server."""
+    result = predict_files(server, model_name, images)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    widths, formats = (-30, 5, 6, 8, 11), (None, None, ".3f", ".4f", ".4f")
+    click.echo(row(("image", "class", "prob", "entropy", "mutual_info"), widths))
+    for path, line in zip(images, result["predictions"]):
+        top = line["predicted_class"]
+        click.echo(row((Path(path).name, top, line["probabilities"][top], line["entropy"], line["mutual_information"]), widths, formats))

@@ -1,0 +1,102 @@
+"""`train` and `baseline`: fit a weight sampler and write its run directory."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from hypergan_tf.config import TrainConfig
+from hypergan_tf.data import TRAINABLE_DATASETS
+from hypergan_tf.objectives.diversity import DIVERSITY_TERMS
+from hypergan_tf.samplers import BASELINE_METHODS, TRAIN_METHODS
+from hypergan_tf.training import train as run_training
+from hypergan_tf_cli.common import DEFAULTS, TargetType
+
+
+@click.command()
+@click.option("--dataset", type=click.Choice(TRAINABLE_DATASETS), default=DEFAULTS.dataset, show_default=True)
+@click.option("--run-dir", type=click.Path(file_okay=False), required=True, help="Where config, checkpoints and TensorBoard logs go.")
+@click.option("--method", type=click.Choice(TRAIN_METHODS), default=DEFAULTS.method, show_default=True,
+              help="hypergan: a generator of networks; static-hypernet: Ha et al.'s static hypernetwork (one network).")
+@click.option("--target", type=TargetType(), default=DEFAULTS.target, show_default=True,
+              help="Architecture of the generated networks: a preset, or the path of a JSON target spec.")
+@click.option("--epochs", type=int, default=DEFAULTS.epochs, show_default=True)
+@click.option("--steps", type=int, default=None, help="Train for exactly this many steps (overrides --epochs).")
+@click.option("--networks-per-step", type=int, default=DEFAULTS.networks_per_step, show_default=True, help="K: networks sampled per step.")
+@click.option("--batch-size", type=int, default=DEFAULTS.batch_size, show_default=True, help="Images per step, shared by the K networks.")
+@click.option("--beta", type=float, default=DEFAULTS.beta, show_default=True, help="Weight of the adversarial term on the codes (0 = no discriminator).")
+@click.option("--beta-final", type=float, default=None, help="Move beta linearly to this value over training (default: constant beta).")
+@click.option("--per-layer-discriminator", is_flag=True, help="One discriminator per layer code instead of one shared by all layers.")
+@click.option("--mixer-noise", type=float, default=DEFAULTS.mixer_noise, show_default=True, help="Std of Gaussian noise added to the mixer's input during training.")
+@click.option("--early-stopping", type=int, default=DEFAULTS.early_stopping, show_default=True,
+              help="Patience in epochs: stop when the validation ensemble gain stops rising and keep its best epoch (0 = off).")
+@click.option("--g-learning-rate", type=float, default=DEFAULTS.g_learning_rate, show_default=True, help="Mixer and generators (Adam).")
+@click.option("--d-learning-rate", type=float, default=DEFAULTS.d_learning_rate, show_default=True, help="Discriminator (Adam).")
+@click.option("--lr-schedule", type=click.Choice(["cosine", "constant"]), default=DEFAULTS.lr_schedule, show_default=True)
+@click.option("--code-dim", type=int, default=DEFAULTS.code_dim, show_default=True, help="d: size of each layer code.")
+@click.option("--no-mixer", is_flag=True, help="Ablation: independent noise per generator, no mixer.")
+@click.option("--batch-norm/--no-batch-norm", default=DEFAULTS.batch_norm, show_default=True, help="Batch norm over the K networks inside mixer and generators.")
+@click.option("--diversity", type=click.Choice(list(DIVERSITY_TERMS)), default=DEFAULTS.diversity, show_default=True,
+              help="Explicit diversity term: " + "; ".join(f"{name}: {term.help}" for name, term in DIVERSITY_TERMS.items()) + ".")
+@click.option("--diversity-weight", type=float, default=DEFAULTS.diversity_weight, show_default=True, help="Strength of the diversity term (0 = off).")
+@click.option("--batch-norm-affine/--no-batch-norm-affine", default=DEFAULTS.batch_norm_affine, show_default=True,
+              help="Learned scale and shift in the batch norm; without them the generators cannot scale the noise away.")
+@click.option("--mixer-pretrain-steps", type=int, default=DEFAULTS.mixer_pretrain_steps, show_default=True, help="Match the codes' mean/covariance to N(0, I) first.")
+@click.option("--embedding-dim", type=int, default=DEFAULTS.embedding_dim, show_default=True, help="static-hypernet: N_z = d, size of each layer embedding.")
+@click.option("--hyper-layers", default=None, help="static-hypernet: comma-separated layers whose kernels are generated (default: all but the first and last).")
+@click.option("--backup-every", type=int, default=None, help="Steps between backups (default: one pass over the data). Re-running the same command resumes from the last one.")
+@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
+@click.option("--deterministic", is_flag=True, help="TensorFlow op determinism: the same seed gives the same weights (slower).")
+@click.option("--strategy", type=click.Choice(["default", "mirrored", "multiworker"]), default=DEFAULTS.strategy, show_default=True,
+              help="tf.distribute: one device, all local devices, or the workers in $TF_CONFIG.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Offline data sets as DIR/<dataset>/ (default: $HYPERGAN_TF_DATA_DIR, else TensorFlow Datasets).")
+@click.option("--overwrite", is_flag=True, help="Replace a run already in --run-dir.")
+def train(run_dir, data_dir, overwrite, no_mixer, **options):
+    """Train a HyperGAN (or a static hypernetwork); writes RUN/config.json, checkpoints and TensorBoard logs."""
+
+    config = TrainConfig(use_mixer=not no_mixer, **options)
+    verbose = 1 if sys.stdout.isatty() else 2
+    summary = run_training(config, run_dir, data_dir=data_dir, overwrite=overwrite, verbose=verbose)
+    _report_training(summary, config, run_dir)
+
+
+def _report_training(summary: dict, config: TrainConfig, run_dir) -> None:
+    final = summary["final"]
+    click.echo(f"data: {summary['data_source']}")
+    click.echo(f"trained {summary['steps']} steps in {summary['train_seconds']:.0f} s")
+    if summary.get("kept_epoch"):
+        click.echo(f"early stopping kept the weights of epoch {summary['kept_epoch']} (best validation ensemble gain)")
+    if "val_accuracy" in final:
+        click.echo(
+            f"validation: single network {final['val_accuracy']:.4f}, "
+            f"{config.eval_networks}-network ensemble {final['val_ensemble_accuracy']:.4f}"
+            + (f" (gain {100 * final['val_ensemble_gain']:+.2f} points, disagreement {final['val_disagreement']:.4f})" if "val_ensemble_gain" in final else "")
+        )
+    click.echo("diversity (L2 std/mean): " + ", ".join(f"{k} {v:.3f}" for k, v in summary["diversity_l2_std_over_mean"].items()))
+    click.echo("parameters: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in summary["parameters"].items()))
+    click.echo(f"run saved in {run_dir}; next: hypergan-tf evaluate {run_dir}")
+
+
+@click.command()
+@click.option("--method", type=click.Choice(BASELINE_METHODS), required=True)
+@click.option("--dataset", type=click.Choice(TRAINABLE_DATASETS), default=DEFAULTS.dataset, show_default=True)
+@click.option("--run-dir", type=click.Path(file_okay=False), required=True)
+@click.option("--target", type=TargetType(), default=DEFAULTS.target, show_default=True)
+@click.option("--members", type=int, default=DEFAULTS.members, show_default=True, help="ensemble: independently initialised networks.")
+@click.option("--dropout-rate", type=float, default=DEFAULTS.dropout_rate, show_default=True, help="mc-dropout: on the inputs of every layer but the first.")
+@click.option("--networks-per-step", type=int, default=10, show_default=True, help="mc-dropout: dropout masks per step.")
+@click.option("--epochs", type=int, default=DEFAULTS.epochs, show_default=True)
+@click.option("--steps", type=int, default=None)
+@click.option("--batch-size", type=int, default=DEFAULTS.batch_size, show_default=True)
+@click.option("--learning-rate", "g_learning_rate", type=float, default=DEFAULTS.g_learning_rate, show_default=True, help="Adam, cosine decay.")
+@click.option("--backup-every", type=int, default=None)
+@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--overwrite", is_flag=True)
+def baseline(run_dir, data_dir, overwrite, **options):
+    """Train a baseline with the same target network: random-start ensemble, MC dropout or single."""
+
+    config = TrainConfig(**options)
+    summary = run_training(config, run_dir, data_dir=data_dir, overwrite=overwrite, verbose=1 if sys.stdout.isatty() else 2)
+    _report_training(summary, config, run_dir)

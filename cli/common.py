@@ -1,0 +1,109 @@
+"""What the commands share: the click group, option types, progress bars, table rows and
+JSON output, so that every command reports errors and results the same way."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import click
+
+from hypergan_tf.atomic import write_json
+from hypergan_tf.config import TrainConfig
+from hypergan_tf.errors import HyperganError
+from hypergan_tf.targets import PRESETS
+
+DEFAULTS = TrainConfig()
+EXIT_USER_ERROR = 2
+
+
+class UserError(click.ClickException):
+    """Printed as "Error: <message>" without a traceback; exit code 2."""
+
+    exit_code = EXIT_USER_ERROR
+
+
+class HyperganGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except HyperganError as err:
+            raise UserError(str(err)) from None
+
+
+class TargetType(click.ParamType):
+    """--target: a preset name or the path of a JSON target spec (checked when training starts)."""
+
+    name = "target"
+
+    def get_metavar(self, param, ctx=None):
+        return "[" + "|".join(sorted(PRESETS)) + "|FILE.json]"
+
+    def convert(self, value, param, ctx):
+        if value in PRESETS or str(value).endswith(".json") or Path(value).is_file():
+            return str(value)
+        self.fail(f"{value!r} is neither a preset ({', '.join(sorted(PRESETS))}) nor a .json target spec file", param, ctx)
+
+
+@contextlib.contextmanager
+def progress_bar(label: str):
+    """A progress bar on stderr, driven by the library's `progress(done, total)` callbacks."""
+    with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
+        def progress(done, total):
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        yield progress
+
+
+def int_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of integers, e.g. 1,5,10,100") from None
+    if not values or min(values) < 1:
+        raise click.BadParameter("give positive integers, e.g. 1,5,10,100")
+    return values
+
+
+def float_list(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of numbers, e.g. 0.05,0.1,0.3") from None
+    if not values or min(values) <= 0 or any(v != v or v == float("inf") for v in values):
+        raise click.BadParameter("give positive, finite numbers, e.g. 0.05,0.1,0.3")
+    return values
+
+
+def row(values, widths, formats=None) -> str:
+    """One right-aligned table row: `values[i]` in `widths[i]` columns, numbers formatted by
+    `formats[i]` (e.g. ".4f"); the first column is left-aligned when its width is negative."""
+    cells = []
+    for i, (value, width) in enumerate(zip(values, widths)):
+        spec = (formats[i] if formats and formats[i] and isinstance(value, (int, float)) else "")
+        text = format(value, spec)
+        cells.append(text[: abs(width)].ljust(-width) if width < 0 else text.rjust(width))
+    return " ".join(cells)
+
+
+def writable(path: Path) -> Path:
+    """Check before the work, not after it, that the JSON can be written there."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = path.with_name(path.name + ".tmp")
+        probe.touch()
+        probe.unlink()
+    except OSError as err:
+        raise HyperganError(f"cannot write {path} ({err.strerror}); choose a writable path with --json") from None
+    return path
+
+
+def write_result(path: Path, value: dict) -> None:
+    """Atomically, and with a clear error when the place is not writable."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(path, value)
+    except OSError as err:
+        raise HyperganError(f"cannot write {path} ({err.strerror}); choose a writable path with --json") from None

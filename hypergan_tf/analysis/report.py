@@ -1,0 +1,136 @@
+"""`write_report`: the paper-style tables for several runs side by side, in Markdown.
+
+Reads what the analysis commands wrote into each run directory (`evaluation.json`,
+`diversity.json`, `ood_*.json`, `attack_*.json` and their plots), computing the
+evaluation and the diversity table where they are missing, and writes `OUT/report.md`
+with the plots copied next to it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from hypergan_tf.analysis.diversity import layer_table
+from hypergan_tf.analysis.evaluate import evaluate
+from hypergan_tf.atomic import write_json, write_text
+from hypergan_tf.errors import HyperganError
+from hypergan_tf.runs import load_run, load_test_split
+from hypergan_tf.runs.directory import CONFIG_FILE, DIVERSITY_FILE, EVALUATION_FILE, attack_files, is_stale, ood_files
+
+
+def _load(run_dir: Path, path: Path) -> dict | None:
+    """A result file of the run, refused when it is older than the run's weights."""
+    if not path.is_file():
+        return None
+    if is_stale(run_dir, path):
+        raise HyperganError(f"{path} is older than {run_dir}/model.weights.h5: it describes an earlier run. "
+                            "Run its analysis command again, or delete the file")
+    return json.loads(path.read_text())
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)] + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{100 * value:.2f}%"
+
+
+def _ensemble_cell(row: dict) -> str:
+    """The first n networks' accuracy, and the mean over disjoint groups of n when known."""
+    groups = row.get("accuracy_over_groups")
+    return _pct(row.get("accuracy")) + (f" ({_pct(groups['mean'])} over {groups['num_groups']} groups)" if groups else "")
+
+
+def _points(value) -> str:
+    return "" if value is None else f"{100 * value:+.2f}"
+
+
+def write_report(run_dirs, out: str | Path, compute_missing: bool = True) -> Path:
+    runs = [Path(r) for r in run_dirs]
+    for run in runs:
+        if not (run / CONFIG_FILE).is_file():
+            raise HyperganError(f"{run / CONFIG_FILE} not found: is {run} a run directory written by 'hypergan-tf train' or 'baseline'?")
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise HyperganError(f"cannot create {out} ({err.strerror}); choose a writable --out") from None
+
+    opened = {run: load_run(run) for run in runs}
+    labels = {run: f"{run.name} ({model.describe()})" for run, (_, model) in opened.items()}
+    evaluations, diversities = {}, {}
+    for run in runs:
+        config, model = opened[run]
+        evaluations[run] = _load(run, run / EVALUATION_FILE)
+        if evaluations[run] is None and compute_missing:
+            evaluations[run] = evaluate(model, load_test_split(config))
+            write_json(run / EVALUATION_FILE, evaluations[run])
+        diversities[run] = _load(run, run / DIVERSITY_FILE)
+        if diversities[run] is None and compute_missing:
+            n = model.networks_available(100)
+            diversities[run] = {"num_networks": n, "layers": layer_table(model.target, model.sample_networks(n))}
+
+    lines = ["# HyperGAN report", "", "Runs: " + ", ".join(f"`{labels[r]}`" for r in runs), ""]
+    sizes = sorted({int(s) for r in runs if evaluations[r] for s in evaluations[r]["ensembles"]})
+    gain_sizes = [s for s in sizes if s >= 2]
+    lines += ["## Test accuracy", ""]
+    rows = []
+    for run in runs:
+        ev = evaluations[run]
+        if ev is None:
+            continue
+        single = ev["single_network"]
+        rows.append([labels[run], f"{_pct(single['accuracy_mean'])} +- {100 * single['accuracy_std']:.2f}"]
+                    + [_ensemble_cell(ev["ensembles"].get(str(s), {})) for s in sizes]
+                    + [f"{ev['diversity']['pairwise_disagreement']:.4f}"]
+                    + [_points(ev["diversity"].get("ensemble_gain", {}).get(str(s))) for s in gain_sizes])
+    lines += _table(["run", "single network"] + [f"{s} networks" for s in sizes] + ["pairwise disagreement"]
+                    + [f"gain {s} (points)" for s in gain_sizes], rows) + [""]
+
+    lines += ["## Diversity (L2 norm of each layer's kernel over sampled networks)", ""]
+    rows = []
+    for run in runs:
+        div = diversities[run]
+        if div:
+            rows += [[labels[run], layer, f"{v['l2_mean']:.3f}", f"{v['l2_std']:.3f}", f"{v['std_over_mean']:.3f}",
+                      f"{v['symmetry_aware']:.3f}" if "symmetry_aware" in v else ""] for layer, v in div["layers"].items()]
+    lines += _table(["run", "layer", "mean", "std", "std/mean", "modulo scaling (NN distance)"], rows) + [""]
+
+    lines += ["## Out-of-distribution detection (AUROC / AUPR)", ""]
+    rows = []
+    for run in runs:
+        for path in sorted(run.glob(ood_files("*")[0])):
+            ood = _load(run, path)
+            rows.append([labels[run], f"{ood['in_dataset']} -> {ood['out_dataset']}", str(ood["ensemble_size"])]
+                        + [f"{ood['scores'][k]['auroc']:.4f} / {ood['scores'][k]['aupr']:.4f}" for k in ("entropy", "variance", "mutual_information")])
+    lines += (_table(["run", "split", "networks", "entropy", "variance", "mutual information"], rows) if rows
+              else ["No OOD results yet: run `hypergan-tf ood RUN --out-dataset notmnist`."]) + [""]
+
+    lines += ["## Adversarial examples (accuracy / mean entropy / detection AUROC by entropy)", ""]
+    for method in ("fgsm", "pgd"):
+        results = {run: _load(run, run / attack_files(method)[0]) for run in runs}
+        results = {run: r for run, r in results.items() if r}
+        if not results:
+            lines += [f"No {method.upper()} results yet: run `hypergan-tf attack RUN --method {method}`.", ""]
+            continue
+        epsilons = sorted({e for r in results.values() for e in r["epsilons"]}, key=float)
+        rows = []
+        for run, r in results.items():
+            rows.append([labels[run], f"{_pct(r['clean']['accuracy'])} / {r['clean']['mean_entropy']:.3f}"]
+                        + [(lambda row: f"{_pct(row['accuracy'])} / {row['mean_entropy']:.3f} / {row['auroc_entropy']:.3f}" if row else "")(r["epsilons"].get(e)) for e in epsilons])
+        lines += [f"### {method.upper()}", ""] + _table(["run", "clean"] + [f"eps {e}" for e in epsilons], rows) + [""]
+
+    plots = []
+    for run in runs:
+        for png in sorted(p for p in run.glob("*.png") if not is_stale(run, p)):
+            target = out / f"{run.name}_{png.name}"
+            shutil.copyfile(png, target)
+            plots.append((labels[run], png.stem, target.name))
+    if plots:
+        lines += ["## Plots", ""] + [f"**{label}, {stem}**\n\n![{stem}]({name})\n" for label, stem, name in plots]
+    path = out / "report.md"
+    write_text(path, "\n".join(lines) + "\n")
+    return path

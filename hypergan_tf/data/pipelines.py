@@ -1,0 +1,57 @@
+"""tf.data pipelines: seeded training batches (resumable, with an augmentation hook),
+evaluation batches, and the validation split held out of the training data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+
+def _to_pixels(images, labels):
+    return tf.cast(images, tf.float32) / 255.0, labels
+
+
+def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, num_batches: int, first_batch: int = 0,
+                     augment=None) -> tf.data.Dataset:
+    """Batches `first_batch .. first_batch + num_batches` of the seeded training order.
+
+    The order (a fresh permutation of the data per pass, drawn with NumPy) depends on
+    the seed alone, so a resumed run continues exactly where it stopped, and a
+    distributed run sees the same batches as a single device (tf.data's own shuffle
+    is re-seeded when a strategy distributes the pipeline).
+
+    `augment(pixels [B, ...] in [0, 1], seed [2] int32) -> pixels` is the augmentation
+    hook: it runs inside tf.data with a stateless seed drawn from (seed, batch index), so
+    a resumed or distributed run sees exactly the same augmented batches.
+    """
+    per_pass = len(labels) // batch_size
+    passes = math.ceil((first_batch + num_batches) / per_pass)
+    rng = np.random.default_rng(seed)
+    order = np.concatenate([rng.permutation(len(labels))[: per_pass * batch_size] for _ in range(passes)])
+    order = order[first_batch * batch_size : (first_batch + num_batches) * batch_size]
+    images, labels = tf.constant(images), tf.constant(labels)
+    ds = tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
+    ds = ds.map(lambda index: (tf.gather(images, index), tf.gather(labels, index)), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(_to_pixels, num_parallel_calls=tf.data.AUTOTUNE)
+    if augment is not None:
+        batch_index = tf.data.Dataset.range(first_batch, first_batch + num_batches)
+        ds = tf.data.Dataset.zip((ds, batch_index)).map(
+            lambda batch, index: (augment(batch[0], tf.stack([tf.constant(seed, tf.int32), tf.cast(index, tf.int32)])), batch[1]),
+            num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def evaluation_batches(images: np.ndarray, labels: np.ndarray, batch_size: int) -> tf.data.Dataset:
+    """uint8 images -> batches of float pixels in [0, 1], in order."""
+    ds = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
+    return ds.map(_to_pixels, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def split_validation(images, labels, count: int, seed: int):
+    """Hold out `count` training examples (at most 10%) for monitoring; the test split stays unseen."""
+    count = min(count, len(labels) // 10)
+    order = np.random.default_rng(seed).permutation(len(labels))
+    val, train = order[:count], order[count:]
+    return (images[train], labels[train]), (images[val], labels[val])

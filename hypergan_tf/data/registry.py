@@ -1,0 +1,113 @@
+"""Data sets as uint8 image arrays, from an offline folder, TensorFlow Datasets or sklearn.
+
+Where a data set comes from, in order:
+  1. `data_dir` (the `--data-dir` option) or else $HYPERGAN_TF_DATA_DIR, holding
+     `<dir>/<dataset>/` in a standard offline layout: MNIST-format IDX files
+     (`train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]`, `t10k-*`), or
+     image folders `train/<class>/*.jpg|png` and `test/<class>/*.jpg|png`;
+  2. TensorFlow Datasets (downloads on first use where there is a network);
+  3. `digits` is scikit-learn's bundled set and needs neither.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from hypergan_tf.data.dataset import Dataset
+from hypergan_tf.data.formats import read_idx_split, read_image_folder
+from hypergan_tf.data.sources import SUBSET_SEED, load_digits, load_tfds
+from hypergan_tf.errors import HyperganError
+
+DATA_DIR_ENV = "HYPERGAN_TF_DATA_DIR"
+
+# dataset -> (offline folder, TFDS name, has a train split)
+SOURCES = {
+    "mnist": ("mnist", "mnist", True),
+    "mnist5000": ("mnist", "mnist", True),
+    "cifar10": ("cifar10", "cifar10", True),
+    "cifar5": ("cifar10", "cifar10", True),
+    "cifar5-other": ("cifar10", "cifar10", False),  # test images of classes 5-9: cifar5's OOD set
+    "notmnist": ("notmnist", None, False),
+    "digits": (None, None, True),
+}
+DATASETS = tuple(SOURCES)
+TRAINABLE_DATASETS = tuple(name for name, (_, _, has_train) in SOURCES.items() if has_train)
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path | None:
+    if data_dir:
+        return Path(data_dir)
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env) if env else None
+
+
+def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, need_train: bool = True, download: bool = True) -> Dataset:
+    """Load `name` (one of DATASETS); raises HyperganError listing the ways to provide it.
+
+    `download=False` only uses what TensorFlow Datasets has already prepared: a quick
+    check that never waits on the network.
+    """
+    if name not in SOURCES:
+        raise HyperganError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    folder, tfds_name, has_train = SOURCES[name]
+    if need_train and not has_train:
+        raise HyperganError(f"dataset {name!r} has only a test split: use it with evaluate, not for training")
+    if name == "digits":
+        base = load_digits()
+    else:
+        root = resolve_data_dir(data_dir)
+        if root is not None:
+            base = _load_offline(root / folder, name, need_train=has_train)
+        else:
+            base = load_tfds(name, tfds_name, download, _not_found)
+    return _derive(name, base)
+
+
+def _derive(name: str, base: Dataset) -> Dataset:
+    """The subsets defined on top of a base data set: mnist5000 and cifar5."""
+    base.name = name
+    if name == "mnist5000":
+        order = np.random.default_rng(SUBSET_SEED).permutation(len(base.train_labels))[:5000]
+        base.train_images, base.train_labels = base.train_images[order], base.train_labels[order]
+    elif name == "cifar5-other":
+        keep = base.test_labels >= 5
+        base.test_images, base.test_labels = base.test_images[keep], base.test_labels[keep] - 5
+        base.train_images = base.train_labels = None
+        base.num_classes = 5
+    elif name == "cifar5":
+        keep_train, keep_test = base.train_labels < 5, base.test_labels < 5
+        base.train_images, base.train_labels = base.train_images[keep_train], base.train_labels[keep_train]
+        base.test_images, base.test_labels = base.test_images[keep_test], base.test_labels[keep_test]
+        base.num_classes = 5
+    return base
+
+
+def _not_found(name: str, why: str) -> HyperganError:
+    folder, tfds_name, _ = SOURCES[name]
+    ways = [
+        f"--data-dir DIR (or ${DATA_DIR_ENV}=DIR) with {folder}/ inside it"
+        + (" (IDX .gz files)" if folder in ("mnist", "notmnist") else " (train/<class>/*.jpg, test/<class>/*.jpg)"),
+    ]
+    if tfds_name:
+        ways.append(f"TensorFlow Datasets: run once with a network so tfds.load({tfds_name!r}) can download it")
+    return HyperganError(f"dataset {name!r} not found: {why}. Provide it with " + "; or ".join(ways))
+
+
+# ---- offline formats --------------------------------------------------------
+def _load_offline(folder: Path, name: str, need_train: bool) -> Dataset:
+    if not folder.is_dir():
+        raise _not_found(name, f"no folder {folder}")
+    splits = ("train", "t10k") if need_train else ("t10k",)
+    if any(folder.glob("t10k-images-idx3-ubyte*")):
+        arrays = {split: read_idx_split(folder, split) for split in splits}
+    elif (folder / "test").is_dir():
+        arrays = {split: read_image_folder(folder / ("test" if split == "t10k" else split)) for split in splits}
+    else:
+        raise _not_found(name, f"{folder} holds neither t10k-images-idx3-ubyte[.gz] nor a test/ image folder")
+    test_images, test_labels = arrays["t10k"]
+    train_images, train_labels = arrays.get("train", (None, None))
+    num_classes = int(max(test_labels.max(), -1 if train_labels is None else train_labels.max())) + 1
+    return Dataset(name, f"offline folder {folder}", num_classes, test_images, test_labels, train_images, train_labels)

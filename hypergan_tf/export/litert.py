@@ -1,0 +1,67 @@
+"""LiteRT (TensorFlow Lite) files of a weight sampler, for phones and small devices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import tensorflow as tf
+
+from hypergan_tf.atomic import atomic_path
+from hypergan_tf.export.saved_model import output_name
+from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
+from hypergan_tf.targets import standardise
+
+
+def _convert(function: tf.types.experimental.PolymorphicFunction) -> bytes:
+    """A tf.function with a dict output -> LiteRT flatbuffer, with the Keras variables
+    frozen into constants (left as variables, LiteRT reads them uninitialised: NaN) and
+    the signature's input and output names kept."""
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    concrete = function.get_concrete_function()
+    frozen = convert_variables_to_constants_v2(concrete)
+    keys = sorted(concrete.structured_outputs)  # the order tf.nest flattens a dict in
+
+    @tf.function(input_signature=concrete.structured_input_signature[0])
+    def named(*inputs):
+        return dict(zip(keys, tf.nest.flatten(frozen(*inputs))))
+
+    holder = tf.Module()  # no variables left to track; the converter wants an owner
+    return tf.lite.TFLiteConverter.from_concrete_functions([named.get_concrete_function()], holder).convert()
+
+
+def export_litert(model: WeightSampler, out: str | Path, ensemble_size: int = 100, seed: int = NETWORK_SEED) -> dict[str, Path]:
+    """OUT/litert/classifier.tflite (images -> probabilities of the fixed ensemble) and, for
+    a sampler with a latent space, OUT/litert/sampler.tflite (noise -> weights, outputs in
+    `TargetSpec.param_shapes` order).
+
+    The classifier runs the networks one after another with ordinary convolutions
+    (`TargetSpec.forward_loop`): LiteRT kernels do not take grouped convolutions.
+    """
+    folder = Path(out) / "litert"
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = {name: tf.constant(value) for name, value in model.sample_networks(model.networks_available(ensemble_size), seed).items()}
+
+    @tf.function(input_signature=[tf.TensorSpec([1, *model.target.input_shape], tf.float32, name="images")])
+    def classifier(images):
+        normalised = standardise(images, model.input_mean, model.input_std)
+        return {"probabilities": tf.reduce_mean(tf.nn.softmax(model.target.forward_loop(normalised, weights)), axis=0)}
+
+    functions = {"classifier": classifier}
+    if model.noise_dim is not None:
+        @tf.function(input_signature=[tf.TensorSpec([1, model.noise_dim], tf.float32, name="noise")])
+        def sampler(noise):
+            generated = model.weights_from_noise(noise)
+            return {output_name(name): generated[name] for name in model.target.param_shapes}
+
+        functions["sampler"] = sampler
+
+    written = {}
+    for name, function in functions.items():
+        path = folder / f"{name}.tflite"
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(_convert(function))
+        written[name] = path
+    return written
+
+

@@ -1,0 +1,129 @@
+"""A SavedModel of any weight sampler for TF Serving.
+
+SavedModel (TF Serving layout `OUT/<version>/saved_model.pb + variables/`), signatures:
+
+- `serving_default`: `images` float32 [batch, H, W, C], pixels in [0, 1] ->
+  `probabilities` [batch, classes] (mean of the fixed ensemble), `predicted_class`
+  [batch] int64, `entropy` [batch] (of the mean prediction, nats), `mutual_information`
+  [batch] (entropy of the mean minus mean entropy of the members: the epistemic part).
+  The ensemble is drawn once, at export time, from `seed`: same input, same answer.
+- `sample_weights` (samplers with a latent space: HyperGAN): `noise` float32
+  [n, noise_dim] -> one tensor per target parameter, named `<layer>_<kernel|bias>`
+  (e.g. `conv1_kernel` [n, 5, 5, 1, 32]).
+
+Baselines and the static hypernetwork have no latent space: their SavedModel has
+`serving_default` only, over their members (up to `ensemble_size`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import os
+
+import tensorflow as tf
+
+from hypergan_tf.errors import HyperganError
+from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
+
+
+def output_name(param: str) -> str:
+    """"conv1/kernel" -> "conv1_kernel": signature keys cannot hold a slash."""
+    return param.replace("/", "_")
+
+
+def ensemble_outputs(member_probabilities: tf.Tensor) -> dict[str, tf.Tensor]:
+    """[K, B, C] member probabilities -> the serving outputs for the batch."""
+    probabilities = tf.reduce_mean(member_probabilities, axis=0)
+    entropy = -tf.reduce_sum(probabilities * tf.math.log(probabilities + 1e-12), axis=-1)
+    member_entropy = -tf.reduce_sum(member_probabilities * tf.math.log(member_probabilities + 1e-12), axis=-1)
+    return {
+        "probabilities": probabilities,
+        "predicted_class": tf.argmax(probabilities, axis=-1, output_type=tf.int64),
+        "entropy": entropy,
+        "mutual_information": entropy - tf.reduce_mean(member_entropy, axis=0),
+    }
+
+
+class ExportedSampler(tf.Module):
+    """What the SavedModel holds: the sampler (mixer + generators) and a fixed ensemble."""
+
+    def __init__(self, model: WeightSampler, ensemble_size: int, seed: int):
+        super().__init__(name="hypergan_sampler")
+        self.model = model
+        self.ensemble = {
+            name: tf.Variable(value, trainable=False, name=output_name(name))
+            for name, value in model.sample_networks(model.networks_available(ensemble_size), seed).items()
+        }
+        shape = list(model.target.input_shape)
+        self.serving_default = tf.function(
+            self._classify, input_signature=[tf.TensorSpec([None] + shape, tf.float32, name="images")]
+        )
+        self.exported_signatures = {"serving_default": self.serving_default}
+        if model.noise_dim is not None:
+            self.sample_weights = tf.function(
+                self._sample, input_signature=[tf.TensorSpec([None, model.noise_dim], tf.float32, name="noise")]
+            )
+            self.exported_signatures["sample_weights"] = self.sample_weights
+
+    def _classify(self, images):
+        # Loaded signatures do not enforce the spec's shape: check it here, before the
+        # first convolution would fail with an error about channel groups.
+        shape = list(self.model.target.input_shape)
+        check = tf.debugging.assert_equal(
+            tf.shape(images)[1:], tf.constant(shape),
+            message=f"images must be float32 [batch, {', '.join(map(str, shape))}] with pixels in [0, 1]; got another image shape",
+        )
+        with tf.control_dependencies([check]):
+            images = tf.identity(images)
+        logits = self.model.classify(images, dict(self.ensemble))
+        return ensemble_outputs(tf.nn.softmax(logits))
+
+    def _sample(self, noise):
+        return {output_name(name): value for name, value in self.model.weights_from_noise(noise).items()}
+
+
+def next_version(out: Path) -> int:
+    """TF Serving versions are integer folder names; the next free one."""
+    versions = [int(p.name) for p in out.iterdir() if p.is_dir() and p.name.isdigit()] if out.is_dir() else []
+    return max(versions, default=0) + 1
+
+
+def export_saved_model(model: WeightSampler, out: str | Path, version: int | None = None, ensemble_size: int = 100, seed: int = NETWORK_SEED) -> Path:
+    """Write OUT/<version>/ atomically (built in a temporary folder, then renamed), readable
+    by other users as ordinary files are (TF Serving often runs as another user)."""
+    out = Path(out)
+    if ensemble_size < 1:
+        raise HyperganError("--ensemble-size must be at least 1")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise HyperganError(f"cannot create {out} ({err.strerror}); choose a writable --out") from None
+    version = next_version(out) if version is None else version
+    if version < 0:
+        raise HyperganError("--version must be a non-negative integer")
+    final = out / str(version)
+    if final.exists():
+        raise HyperganError(f"{final} already exists; TF Serving versions are immutable: pick another --version or leave it out")
+    module = ExportedSampler(model, ensemble_size, seed)
+    staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=out))
+    try:
+        tf.saved_model.save(module, str(staging), signatures=module.exported_signatures)
+        _make_readable(staging)
+        staging.replace(final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final
+
+
+def _make_readable(folder: Path) -> None:
+    """tempfile.mkdtemp makes a folder of mode 0700 whatever the umask: give the export the
+    modes an ordinary `mkdir` / file write would have."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for root, dirs, files in os.walk(folder):
+        os.chmod(root, 0o777 & ~umask)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o666 & ~umask)

@@ -1,0 +1,32 @@
+"""Weight samplers: every model that produces target networks.
+
+`WeightSampler` (base.py) is the interface; `SAMPLERS` maps each `--method` to its
+class: HyperGAN (hypergan.py, with mixer.py, generators.py, discriminator.py), the
+baselines (baselines.py) and Ha et al.'s static hypernetwork (static_hypernet.py).
+"""
+
+from __future__ import annotations
+
+from hypergan_tf.samplers.base import NETWORK_SEED, WeightSampler, fixed_noise
+from hypergan_tf.samplers.baselines import BaselineEnsemble
+from hypergan_tf.samplers.hypergan import HyperGAN
+from hypergan_tf.samplers.static_hypernet import StaticHypernet
+
+SAMPLERS: dict[str, type[WeightSampler]] = {
+    "hypergan": HyperGAN,
+    "ensemble": BaselineEnsemble,
+    "single": BaselineEnsemble,
+    "mc-dropout": BaselineEnsemble,
+    "static-hypernet": StaticHypernet,
+}
+BASELINE_METHODS = ("ensemble", "mc-dropout", "single")  # `hypergan-tf baseline --method`
+TRAIN_METHODS = ("hypergan", "static-hypernet")  # `hypergan-tf train --method`
+
+
+def build_sampler(config, total_steps: int = 1) -> WeightSampler:
+    """The freshly initialised sampler a TrainConfig describes; `total_steps` (the length
+    of training) spans its schedules."""
+    return SAMPLERS[config.method].from_train_config(config, config.resolved_target(), total_steps)
+
+
+__all__ = ["NETWORK_SEED", "SAMPLERS", "BaselineEnsemble", "HyperGAN", "StaticHypernet", "WeightSampler", "build_sampler", "fixed_noise"]

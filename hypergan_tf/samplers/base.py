@@ -1,0 +1,146 @@
+"""The weight-sampler interface: what every analysis, summary and export uses of a model.
+
+A weight sampler produces target networks (`TargetSpec` weights with a leading network
+axis) and classifies images with them. HyperGAN draws them from noise, a random-start
+ensemble has a fixed set of members, MC dropout draws dropout masks, the static
+hypernetwork produces one network. Code outside `samplers/` uses only what this class
+declares; it never asks which kind of sampler it holds.
+
+Training hooks (`from_train_config`, `compile_from_config`, `prepare_training`,
+`finish_training`) let `training/` build and fit any sampler from a `TrainConfig`
+without branching on the method.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from hypergan_tf.errors import HyperganError
+from hypergan_tf.targets import TargetSpec, standardise
+
+if TYPE_CHECKING:
+    from hypergan_tf.config import TrainConfig
+
+# Seed of the networks that evaluate, export and sample draw by default: the same
+# networks everywhere, so an export's ensemble is the one `evaluate` scored.
+NETWORK_SEED = 12345
+
+
+def fixed_noise(num_networks: int, noise_dim: int, seed: int = NETWORK_SEED) -> np.ndarray:
+    """The same networks for the same seed, independent of TensorFlow's RNG state; the
+    first n rows are the same whatever `num_networks` is."""
+    return np.random.default_rng(seed).standard_normal((num_networks, noise_dim)).astype(np.float32)
+
+
+class WeightSampler(keras.Model):
+    """Base class of every model that produces target networks.
+
+    Subclasses set `target`, `input_mean`, `input_std` and implement `network_weights`;
+    a sampler with a latent space also sets `noise_dim` and implements
+    `weights_from_noise`.
+    """
+
+    target: TargetSpec
+    input_mean: float = 0.0
+    input_std: float = 1.0
+    noise_dim: int | None = None  # size of the latent space; None: the networks do not come from noise
+    max_networks: int | None = None  # distinct networks it can give; None: as many as asked
+
+    # ---- sampling -------------------------------------------------------------
+    def network_weights(self, num_networks: int, seed: int = NETWORK_SEED) -> dict[str, tf.Tensor]:
+        """`num_networks` networks drawn from `seed` (the same ones for the same seed), as
+        tensors [n, *param_shape] keyed "<layer>/<kernel|bias>"."""
+        raise NotImplementedError
+
+    def sample_networks(self, num_networks: int, seed: int = NETWORK_SEED, chunk: int = 100) -> dict[str, np.ndarray]:
+        """`network_weights` as NumPy arrays, computed `chunk` networks at a time where the
+        networks come from noise (memory), checked against `max_networks`."""
+        if num_networks < 1:
+            raise HyperganError("ask for at least 1 network")
+        if self.max_networks is not None and num_networks > self.max_networks:
+            raise HyperganError(f"this {self.describe()} has {self.max_networks} distinct network(s); ask for at most {self.max_networks}")
+        if self.noise_dim is None:
+            return {name: value.numpy() for name, value in self.network_weights(num_networks, seed).items()}
+        noise = fixed_noise(num_networks, self.noise_dim, seed)
+        parts: dict[str, list] = {}
+        for start in range(0, num_networks, chunk):
+            for name, value in self.weights_from_noise(tf.constant(noise[start : start + chunk])).items():
+                parts.setdefault(name, []).append(value.numpy())
+        return {name: np.concatenate(values) for name, values in parts.items()}
+
+    def weights_from_noise(self, noise: tf.Tensor) -> dict[str, tf.Tensor]:
+        """noise [n, noise_dim] -> weights [n, ...] (samplers with a latent space only)."""
+        raise HyperganError(f"this {self.describe()} has no latent space: its networks do not come from noise")
+
+    def networks_available(self, requested: int) -> int:
+        """`requested`, capped at the distinct networks this sampler has."""
+        return requested if self.max_networks is None else min(requested, self.max_networks)
+
+    def classify(self, images, weights) -> tf.Tensor:
+        """Pixels in [0, 1], [B, *input_shape] -> logits of every network [K, B, classes]."""
+        return self.target.forward(standardise(images, self.input_mean, self.input_std), weights)
+
+    def latent_histograms(self, num_networks: int, seed: int) -> dict[str, np.ndarray]:
+        """Named arrays for TensorBoard histograms of the latent space (none by default)."""
+        return {}
+
+    def describe(self) -> str:
+        """A short human name, e.g. "HyperGAN" or "random-start ensemble (10 members)"."""
+        return type(self).__name__
+
+    def parameter_counts(self) -> dict[str, int]:
+        """Trainable parameters of the sampler against those of the network it produces."""
+        return {"sampler_trainable": int(sum(np.prod(v.shape) for v in self.trainable_variables)),
+                "target_network": int(self.target.num_params)}
+
+    # ---- training hooks ---------------------------------------------------------
+    @property
+    def optimizer_steps(self) -> tf.Variable:
+        """Training steps taken: what backups, --steps and the step noise count."""
+        return self.optimizer.iterations
+
+    @classmethod
+    def from_train_config(cls, config: "TrainConfig", target: TargetSpec, total_steps: int = 1) -> "WeightSampler":
+        """A freshly initialised sampler as `config` describes; `total_steps` is the length
+        of training (for schedules)."""
+        raise NotImplementedError
+
+    def compile_from_config(self, config: "TrainConfig", total_steps: int) -> None:
+        """Compile with the optimizers `config` describes (cosine decay over `total_steps`)."""
+        self.compile(optimizer=keras.optimizers.Adam(learning_rate(config, total_steps)))
+
+    def compile(self, optimizer, **kwargs):
+        super().compile(optimizer=optimizer, **kwargs)
+        # Built here, not lazily inside fit(): under a distribution strategy the optimizer
+        # variables must exist before the first traced step.
+        self.optimizer.build(self.trainable_variables)
+
+    def prepare_training(self, config: "TrainConfig") -> None:
+        """Called once before a fresh (not a resumed) training starts."""
+
+    def finish_training(self) -> None:
+        """Called once after the last step, before the final weights are saved."""
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Skipped: every variable exists already (sub-models in __init__, optimizers in
+        compile). Under a distribution strategy Keras' symbolic build would reduce a data
+        batch across replicas, which fails with MultiWorkerMirroredStrategy (TF 2.21,
+        Keras 3.15), and would build slots for an unused default optimizer."""
+
+    def _for_keras(self, logs: dict) -> dict:
+        """Keras (3.15) averages a step's logs over workers along axis 0, which a scalar
+        lacks: under MultiWorkerMirroredStrategy give each value that axis."""
+        if isinstance(self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
+
+
+def learning_rate(config: "TrainConfig", total_steps: int):
+    """The generator/sampler learning rate: constant, or cosine decay to 1% over training."""
+    if config.lr_schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(config.g_learning_rate, decay_steps=total_steps, alpha=0.01)
+    return config.g_learning_rate

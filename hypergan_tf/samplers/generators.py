@@ -1,0 +1,59 @@
+"""Per-layer generators G_i: one layer code in, that layer's kernel and bias out."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+
+from hypergan_tf.samplers.mixer import mlp_block
+from hypergan_tf.targets import TargetLayer
+
+
+@keras.saving.register_keras_serializable(package="hypergan_tf")
+class LayerGenerator(keras.Model):
+    """code [K, d] -> {"kernel": [K, *kernel_shape], "bias": [K, out]} for one layer.
+
+    The output layer starts at unit scale and is multiplied by He's constant
+    sqrt(2 / fan_in) of the target layer, so freshly generated networks are already
+    well-scaled (and differ across noise) whatever the layer's size.
+    """
+
+    def __init__(self, kernel_shape, bias_shape, fan_in: int, hidden_units: int = 512, batch_norm: bool = False,
+                 batch_norm_affine: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.kernel_shape = tuple(kernel_shape)
+        self.bias_shape = tuple(bias_shape)
+        self.fan_in = fan_in
+        self.hidden_units = hidden_units
+        self.batch_norm = batch_norm
+        self.batch_norm_affine = batch_norm_affine
+        self.gain = math.sqrt(2.0 / fan_in)
+        self.kernel_size = math.prod(self.kernel_shape)
+        self.blocks = mlp_block(hidden_units, batch_norm, batch_norm_affine) + mlp_block(hidden_units, batch_norm, batch_norm_affine)
+        init = keras.initializers.RandomNormal(stddev=1.0 / math.sqrt(hidden_units))
+        self.out = keras.layers.Dense(self.kernel_size + math.prod(self.bias_shape), kernel_initializer=init)
+
+    @classmethod
+    def for_layer(cls, layer: TargetLayer, hidden_units: int = 512, batch_norm: bool = False, batch_norm_affine: bool = True) -> "LayerGenerator":
+        return cls(layer.kernel_shape, (layer.units,), layer.fan_in, hidden_units, batch_norm, batch_norm_affine, name=f"generator_{layer.name}")
+
+    def call(self, code, training=False):
+        x = code
+        for layer in self.blocks:
+            x = layer(x, training=training)
+        params = self.out(x) * self.gain
+        kernel = keras.ops.reshape(params[:, : self.kernel_size], (-1,) + self.kernel_shape)
+        bias = keras.ops.reshape(params[:, self.kernel_size :], (-1,) + self.bias_shape)
+        return {"kernel": kernel, "bias": bias}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "kernel_shape": list(self.kernel_shape),
+            "bias_shape": list(self.bias_shape),
+            "fan_in": self.fan_in,
+            "hidden_units": self.hidden_units,
+            "batch_norm": self.batch_norm,
+            "batch_norm_affine": self.batch_norm_affine,
+        }

@@ -1,0 +1,369 @@
+"""HyperGAN as a keras.Model: `fit()` trains mixer, generators and discriminator.
+
+One training step (paper, eq. 2):
+  1. discriminator: codes of K fresh noise vectors against K samples of N(0, I);
+  2. mixer + generators: K networks are generated and all of them classify the same
+     data batch; loss = mean cross-entropy over the K networks
+     + diversity_weight * (a diversity term, objectives/diversity.py)
+     + beta * (non-saturating adversarial loss of the codes, objectives/adversarial.py).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from hypergan_tf.config import TrainConfig
+from hypergan_tf.objectives import adversarial
+from hypergan_tf.objectives.classification import cross_entropy, ensemble_accuracy, mean_accuracy
+from hypergan_tf.objectives.diversity import StepOutputs, diversity_loss, pairwise_disagreement
+from hypergan_tf.samplers.base import NETWORK_SEED, WeightSampler, fixed_noise, learning_rate
+from hypergan_tf.samplers.discriminator import Discriminator, PerLayerDiscriminator
+from hypergan_tf.samplers.generators import LayerGenerator
+from hypergan_tf.samplers.mixer import Mixer
+from hypergan_tf.targets import TargetSpec
+
+@keras.saving.register_keras_serializable(package="hypergan_tf")
+class HyperGAN(WeightSampler):
+    """A sampler of target networks, trained adversarially on its codes.
+
+    `mixer` may be None (ablation): each generator then takes its own slice of the
+    noise, so noise_dim must equal num_layers * code_dim.
+    """
+
+    def __init__(
+        self,
+        target: TargetSpec,
+        mixer: Mixer | None,
+        generators: list[LayerGenerator],
+        discriminator: Discriminator | PerLayerDiscriminator,
+        noise_dim: int = TrainConfig.noise_dim,  # one place for the defaults: config.py
+        code_dim: int = TrainConfig.code_dim,
+        networks_per_step: int = TrainConfig.networks_per_step,
+        eval_networks: int = TrainConfig.eval_networks,
+        beta: float = TrainConfig.beta,
+        input_mean: float = 0.0,
+        input_std: float = 1.0,
+        seed: int | None = None,
+        diversity: str = TrainConfig.diversity,
+        diversity_weight: float = TrainConfig.diversity_weight,
+        beta_final: float | None = None,
+        schedule_steps: int = 1,
+        mixer_noise: float = TrainConfig.mixer_noise,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if mixer is None and noise_dim != len(target.layers) * code_dim:
+            raise ValueError("without a mixer, noise_dim must equal num_layers * code_dim")
+        self.target = target
+        self.mixer = mixer
+        self.generators = generators
+        self.discriminator = discriminator
+        self.noise_dim = int(noise_dim)
+        self.code_dim = int(code_dim)
+        self.networks_per_step = int(networks_per_step)
+        self.eval_networks = int(eval_networks)
+        self.beta = float(beta)
+        # beta moves linearly from `beta` to `beta_final` over `schedule_steps` steps.
+        self.beta_final = self.beta if beta_final is None else float(beta_final)
+        self.schedule_steps = max(int(schedule_steps), 1)
+        self.mixer_noise = float(mixer_noise)
+        self.input_mean = float(input_mean)
+        self.input_std = float(input_std)
+        self.seed = 0 if seed is None else int(seed)
+        self.diversity = diversity
+        self.diversity_weight = float(diversity_weight)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ("target_loss", "accuracy", "g_loss", "d_loss", "d_accuracy", "ensemble_accuracy", "diversity_loss",
+                         "ensemble_gain", "disagreement")
+        }
+        # Build every sub-model now, so weights can be loaded before any call.
+        self.generate(tf.zeros([2, self.noise_dim]))
+        self.discriminator(tf.zeros([1, len(generators), self.code_dim]))
+        self.built = True
+
+    # ---- construction and configuration -------------------------------------------
+    @classmethod
+    def from_train_config(cls, config: TrainConfig, target: TargetSpec, total_steps: int = 1) -> "HyperGAN":
+        """The HyperGAN that `config` describes, with freshly initialised weights;
+        `total_steps` is the length of training (the beta schedule's span)."""
+        keras.utils.set_random_seed(config.seed)
+        num_layers = len(target.layers)
+        mixer = None
+        noise_dim = config.noise_dim
+        if config.use_mixer:
+            mixer = Mixer(num_layers, config.code_dim, config.hidden_units, config.batch_norm, config.batch_norm_affine, name="mixer")
+        else:
+            noise_dim = num_layers * config.code_dim
+        generators = [LayerGenerator.for_layer(layer, config.hidden_units, config.batch_norm, config.batch_norm_affine) for layer in target.layers]
+        if config.per_layer_discriminator:
+            discriminator = PerLayerDiscriminator(num_layers, config.hidden_units, name="discriminator")
+        else:
+            discriminator = Discriminator(config.hidden_units, name="discriminator")
+        return cls(
+            target, mixer, generators, discriminator,
+            noise_dim=noise_dim, code_dim=config.code_dim, networks_per_step=config.networks_per_step,
+            eval_networks=config.eval_networks, beta=config.beta,
+            input_mean=config.input_mean if config.input_mean is not None else 0.0,
+            input_std=config.input_std if config.input_std is not None else 1.0,
+            seed=config.seed, diversity=config.diversity, diversity_weight=config.diversity_weight,
+            beta_final=config.beta_final, schedule_steps=total_steps, mixer_noise=config.mixer_noise,
+        )
+
+    def get_config(self) -> dict:
+        serialize = keras.saving.serialize_keras_object
+        return {
+            "name": self.name,
+            "target": self.target.to_config(),
+            "mixer": None if self.mixer is None else serialize(self.mixer),
+            "generators": [serialize(generator) for generator in self.generators],
+            "discriminator": serialize(self.discriminator),
+            "noise_dim": self.noise_dim, "code_dim": self.code_dim, "networks_per_step": self.networks_per_step,
+            "eval_networks": self.eval_networks, "beta": self.beta, "beta_final": self.beta_final,
+            "schedule_steps": self.schedule_steps, "mixer_noise": self.mixer_noise, "input_mean": self.input_mean,
+            "input_std": self.input_std, "seed": self.seed, "diversity": self.diversity, "diversity_weight": self.diversity_weight,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> "HyperGAN":
+        config = dict(config)
+        deserialize = keras.saving.deserialize_keras_object
+        target = TargetSpec.from_config(config.pop("target"))
+        mixer = config.pop("mixer")
+        mixer = None if mixer is None else deserialize(mixer)
+        generators = [deserialize(generator) for generator in config.pop("generators")]
+        discriminator = deserialize(config.pop("discriminator"))
+        return cls(target, mixer, generators, discriminator, **config)
+
+    def describe(self) -> str:
+        return "HyperGAN"
+
+    def parameter_counts(self) -> dict[str, int]:
+        count = lambda variables: int(sum(np.prod(v.shape) for v in variables))  # noqa: E731
+        return {"mixer_and_generators": count(self.generator_variables), "discriminator": count(self.discriminator.trainable_variables),
+                "target_network": int(self.target.num_params)}
+
+    def compile(self, g_optimizer, d_optimizer, **kwargs):
+        keras.Model.compile(self, **kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        # Built here, not lazily inside fit(): under a distribution strategy the
+        # optimizer variables must exist before the first traced step.
+        self.g_optimizer.build(self.generator_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    def compile_from_config(self, config: TrainConfig, total_steps: int) -> None:
+        self.compile(
+            g_optimizer=keras.optimizers.Adam(learning_rate(config, total_steps)),
+            d_optimizer=keras.optimizers.Adam(config.d_learning_rate, beta_1=0.5),
+        )
+
+    def prepare_training(self, config: TrainConfig) -> None:
+        self.pretrain_mixer(config.mixer_pretrain_steps)
+
+    def finish_training(self) -> None:
+        self.recompute_batch_norm_statistics()
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    @property
+    def generator_variables(self) -> list:
+        """What the target loss trains: mixer and generators, never the discriminator."""
+        variables = [] if self.mixer is None else list(self.mixer.trainable_variables)
+        for generator in self.generators:
+            variables += generator.trainable_variables
+        return variables
+
+    @property
+    def optimizer_steps(self) -> tf.Variable:
+        """Training steps taken: what backups, --steps and the step noise count."""
+        return self.g_optimizer.iterations
+
+    # ---- sampling -------------------------------------------------------------
+    def network_weights(self, num_networks: int, seed: int = NETWORK_SEED) -> dict[str, tf.Tensor]:
+        return self.weights_from_noise(tf.constant(fixed_noise(num_networks, self.noise_dim, seed)))
+
+    def weights_from_noise(self, noise) -> dict[str, tf.Tensor]:
+        return self.generate(noise, training=False)[1]
+
+    def latent_histograms(self, num_networks: int, seed: int) -> dict[str, np.ndarray]:
+        codes = self.codes(tf.constant(fixed_noise(num_networks, self.noise_dim, seed))).numpy()
+        return {f"codes/{layer.name}": codes[:, i] for i, layer in enumerate(self.target.layers)}
+
+    def sample_noise(self, num_networks: int) -> tf.Tensor:
+        """Fresh noise for sampling outside training."""
+        return keras.random.normal((num_networks, self.noise_dim), seed=self.seed_generator)
+
+    def step_normal(self, shape, purpose: int) -> tf.Tensor:
+        """N(0, I) samples for one training step, a function of (seed, step, purpose) only.
+
+        Stateless, so every replica of a distributed step draws the same networks and a
+        resumed run continues the same stream; `purpose` separates the draws of a step.
+        """
+        step = tf.cast(self.optimizer_steps, tf.int32)
+        return tf.random.stateless_normal(shape, seed=tf.stack([tf.constant(self.seed, tf.int32), step * 4 + purpose]))
+
+    def codes(self, noise, training=False) -> tf.Tensor:
+        """noise [K, noise_dim] -> codes [K, num_layers, code_dim].
+
+        With `mixer_noise`, training perturbs the mixer's input with N(0, mixer_noise^2)
+        (the authors' code does this), so nearby noise vectors must give good networks too.
+        """
+        if self.mixer is None:
+            return tf.reshape(noise, [-1, len(self.generators), self.code_dim])
+        if training and self.mixer_noise > 0:
+            noise = noise + self.mixer_noise * self.step_normal(tf.shape(noise), purpose=3)
+        return self.mixer(noise, training=training)
+
+    def weights_from_codes(self, codes, training=False) -> dict[str, tf.Tensor]:
+        """codes [K, L, d] -> {"<layer>/kernel": [K, ...], "<layer>/bias": [K, out]}."""
+        weights = {}
+        for i, (layer, generator) in enumerate(zip(self.target.layers, self.generators)):
+            params = generator(codes[:, i], training=training)
+            weights[f"{layer.name}/kernel"] = params["kernel"]
+            weights[f"{layer.name}/bias"] = params["bias"]
+        return weights
+
+    def generate(self, noise, training=False):
+        """noise [K, noise_dim] -> (codes [K, L, d], weights dict with a leading K axis)."""
+        codes = self.codes(noise, training=training)
+        return codes, self.weights_from_codes(codes, training=training)
+
+    def call(self, images, training=False, num_networks=None):
+        """Logits of freshly sampled networks (default `networks_per_step`): [K, B, classes]."""
+        _, weights = self.generate(self.sample_noise(num_networks or self.networks_per_step), training=training)
+        return self.classify(images, weights)
+
+    # ---- losses ---------------------------------------------------------------
+    @property
+    def uses_discriminator(self) -> bool:
+        return self.beta > 0 or self.beta_final > 0
+
+    def current_beta(self) -> tf.Tensor:
+        """The adversarial weight at this step (linear schedule from beta to beta_final)."""
+        progress = tf.minimum(tf.cast(self.optimizer_steps, tf.float32) / self.schedule_steps, 1.0)
+        return self.beta + (self.beta_final - self.beta) * progress
+
+    # ---- steps ----------------------------------------------------------------
+    def train_step(self, data):
+        """Under a distribution strategy each replica gets a shard of the data batch and
+        evaluates the same K networks on it, so the step equals the single-device step."""
+        images, labels = data
+        logs = {}
+        if self.uses_discriminator:
+            logs.update(self.discriminator_step(self.networks_per_step))
+        logs.update(self.generator_step(images, labels, self.networks_per_step))
+        return self._for_keras(logs)
+
+    def discriminator_step(self, num_networks: int) -> dict:
+        """One update of D: codes of fresh noise (label 0) against prior samples (label 1)."""
+        noise = self.step_normal([num_networks, self.noise_dim], purpose=0)
+        codes = self.codes(noise, training=True)
+        prior = self.step_normal(tf.shape(codes), purpose=1)
+        with tf.GradientTape() as tape:
+            prior_logits = self.discriminator(prior)
+            code_logits = self.discriminator(codes)
+            d_loss = adversarial.discriminator_loss(prior_logits, code_logits)
+            # Gradients are summed over replicas: scale so the sum is the mean.
+            scaled = d_loss / self.distribute_strategy.num_replicas_in_sync
+        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        self.trackers["d_loss"].update_state(d_loss)
+        self.trackers["d_accuracy"].update_state(adversarial.discriminator_accuracy(prior_logits, code_logits))
+        return {name: self.trackers[name].result() for name in ("d_loss", "d_accuracy")}
+
+    def generator_step(self, images, labels, num_networks: int) -> dict:
+        """One update of mixer and generators: K networks' cross-entropy + diversity + beta * adversarial."""
+        with tf.GradientTape() as tape:
+            noise = self.step_normal([num_networks, self.noise_dim], purpose=2)
+            codes, weights = self.generate(noise, training=True)
+            logits = self.classify(images, weights)
+            target_loss = cross_entropy(logits, labels)
+            g_loss = target_loss
+            diversity = tf.constant(0.0)
+            if self.diversity_weight > 0:  # off: no extra work (the probes cost a forward pass)
+                diversity = diversity_loss(self.diversity, StepOutputs(logits, labels, images, weights, self.classify, self.target))
+                g_loss += self.diversity_weight * diversity
+            if self.uses_discriminator:
+                g_loss += self.current_beta() * adversarial.adversarial_loss(self.discriminator(codes))
+            scaled = g_loss / self.distribute_strategy.num_replicas_in_sync
+        variables = self.generator_variables
+        grads = tape.gradient(scaled, variables)
+        self.g_optimizer.apply_gradients(zip(grads, variables))
+        self.trackers["target_loss"].update_state(target_loss)
+        self.trackers["g_loss"].update_state(g_loss)
+        self.trackers["diversity_loss"].update_state(diversity)
+        self.trackers["accuracy"].update_state(mean_accuracy(logits, labels))
+        return {name: self.trackers[name].result() for name in ("target_loss", "accuracy", "g_loss", "diversity_loss")}
+
+    def test_step(self, data):
+        """Accuracy of `eval_networks` freshly sampled networks, alone and as an ensemble,
+        and their functional diversity: ensemble gain and pairwise disagreement."""
+        images, labels = data
+        logits = self(images, training=False, num_networks=self.eval_networks)
+        accuracy = mean_accuracy(logits, labels)
+        ensemble = ensemble_accuracy(logits, labels)
+        self.trackers["target_loss"].update_state(cross_entropy(logits, labels))
+        self.trackers["accuracy"].update_state(accuracy)
+        self.trackers["ensemble_accuracy"].update_state(ensemble)
+        self.trackers["ensemble_gain"].update_state(ensemble - accuracy)
+        self.trackers["disagreement"].update_state(pairwise_disagreement(logits))
+        names = ("target_loss", "accuracy", "ensemble_accuracy", "ensemble_gain", "disagreement")
+        return self._for_keras({name: self.trackers[name].result() for name in names})
+
+    # ---- batch norm ------------------------------------------------------------
+    def recompute_batch_norm_statistics(self, num_networks: int = 2048) -> int:
+        """Set every batch-norm layer's moving statistics to those of `num_networks`
+        freshly sampled networks under the final weights ("precise BN").
+
+        During training the statistics are taken over the K networks of each step and the
+        moving averages lag the fast-changing generators (FINDINGS.md: 94.7% instead of
+        98%); recomputed once at the end they match what the layers saw, and a network
+        sampled alone is then well defined. Returns the number of layers updated.
+        """
+        layers = [layer for model in [self.mixer, *self.generators] if model is not None
+                  for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+        if not layers:
+            return 0
+        momenta = [layer.momentum for layer in layers]
+        for layer in layers:
+            layer.momentum = 0.0  # moving statistics := this batch's statistics
+        try:
+            self.generate(tf.constant(fixed_noise(num_networks, self.noise_dim, seed=self.seed + 1)), training=True)
+        finally:
+            for layer, momentum in zip(layers, momenta):
+                layer.momentum = momentum
+        return len(layers)
+
+    # ---- mixer pre-training ---------------------------------------------------
+    def pretrain_mixer(self, steps: int, batch_size: int = 256, learning_rate: float = 1e-3) -> float:
+        """Match the codes' mean and covariance to N(0, I) (the authors' optional warm-up).
+
+        Returns the final moment-matching loss.
+        """
+        if self.mixer is None or steps <= 0:
+            return 0.0
+        optimizer = keras.optimizers.Adam(learning_rate)
+        eye = tf.eye(self.code_dim)
+
+        @tf.function
+        def step():
+            with tf.GradientTape() as tape:
+                codes = self.mixer(self.sample_noise(batch_size), training=True)  # [n, L, d]
+                mean = tf.reduce_mean(codes, axis=0)  # [L, d]
+                centred = codes - mean
+                cov = tf.einsum("nli,nlj->lij", centred, centred) / (batch_size - 1)
+                loss = tf.reduce_sum(tf.square(mean)) + tf.reduce_sum(tf.square(cov - eye))
+            grads = tape.gradient(loss, self.mixer.trainable_variables)
+            optimizer.apply_gradients(zip(grads, self.mixer.trainable_variables))
+            return loss
+
+        loss = 0.0
+        for _ in range(steps):
+            loss = step()
+        return float(loss)

@@ -1,0 +1,157 @@
+"""The target-network interface: a spec of parameter shapes plus pure, batched forward functions.
+
+A target network owns no variables. Its weights come from a weight sampler as one dict
+with a leading network axis K, for example (mnist-small, K networks)::
+
+    {"conv1/kernel": [K, 5, 5, 1, 32],  "conv1/bias": [K, 32],
+     "conv2/kernel": [K, 5, 5, 32, 32], "conv2/bias": [K, 32],
+     "linear1/kernel": [K, 512, 10],    "linear1/bias": [K, 10]}
+
+`TargetSpec.forward` evaluates all K networks on one image batch at once: the first
+conv layer is one ordinary convolution with K*C_out output channels (every network
+sees the same images), later conv layers are grouped convolutions with K groups, and
+dense layers are a batched einsum. There is no Python loop over networks.
+`forward_loop` is the per-network reference, `to_keras` one network as ordinary Keras
+layers, `to_config`/`from_config` the JSON form (`--target path.json`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import keras
+import tensorflow as tf
+
+from hypergan_tf.errors import HyperganError
+from hypergan_tf.targets.layers import TargetLayer, layer_from_config
+
+
+@dataclasses.dataclass(frozen=True)
+class TargetSpec:
+    """A target classifier: input shape, number of classes and its layers in order.
+
+    The layers' `in_units` are filled in here from the input shape, so a spec names
+    only what each layer outputs; the last layer must produce `num_classes` logits.
+    """
+
+    name: str
+    input_shape: tuple[int, ...]
+    num_classes: int
+    layers: tuple[TargetLayer, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, "input_shape", tuple(self.input_shape))
+        object.__setattr__(self, "layers", tuple(self.layers))
+        where = f"target {self.name}"
+        if not self.layers:
+            raise HyperganError(f"{where}: it has no layers")
+        if not self.input_shape or any(not isinstance(d, int) or d < 1 for d in self.input_shape):
+            raise HyperganError(f"{where}: input_shape must be positive integers, e.g. [28, 28, 1] (got {list(self.input_shape)})")
+        names = [layer.name for layer in self.layers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise HyperganError(f"{where}: layer names must be unique; repeated: {duplicates}")
+        shape = self.input_shape
+        resolved = []
+        for layer in self.layers:
+            at = f"{where}, layer {layer.name!r}"
+            layer.check(at)
+            layer, shape = layer.resolve(shape, at)
+            resolved.append(layer)
+        object.__setattr__(self, "layers", tuple(resolved))
+        last = self.layers[-1]
+        if shape != (self.num_classes,) or last.activation is not None:
+            raise HyperganError(f"{where}: the last layer must output {self.num_classes} logits (a dense layer with "
+                                f"units {self.num_classes} and activation null); {last.name!r} outputs {list(shape)}"
+                                + (f" with activation {last.activation!r}" if last.activation else ""))
+
+    @property
+    def layer_names(self) -> list[str]:
+        return [layer.name for layer in self.layers]
+
+    @property
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every parameter, keyed "<layer>/<kernel|bias>", without the network axis."""
+        return {f"{layer.name}/{param}": shape for layer in self.layers for param, shape in layer.param_shapes.items()}
+
+    @property
+    def num_params(self) -> int:
+        return sum(math.prod(shape) for shape in self.param_shapes.values())
+
+    def forward(self, images: tf.Tensor, weights: dict[str, tf.Tensor]) -> tf.Tensor:
+        """Logits of K networks on one batch: images [B, *input_shape] -> [K, B, classes]."""
+        x, layout = images, "shared"
+        for layer in self.layers:
+            x, layout = layer.forward(x, layout, weights[f"{layer.name}/kernel"], weights[f"{layer.name}/bias"])
+        return x
+
+    def forward_loop(self, images: tf.Tensor, weights: dict[str, tf.Tensor]) -> tf.Tensor:
+        """Reference: the same logits, one network at a time with plain ops in textbook
+        order, as the authors' PyTorch code does. Used by tests and benchmarks to check
+        and to time `forward`, and by the LiteRT export (no grouped convolutions there)."""
+        num_networks = int(next(iter(weights.values())).shape[0])
+        outputs = []
+        for n in range(num_networks):
+            x = images
+            for layer in self.layers:
+                x = layer.forward_one(x, weights[f"{layer.name}/kernel"][n], weights[f"{layer.name}/bias"][n])
+            outputs.append(x)
+        return tf.stack(outputs)
+
+    def to_keras(self, weights: dict, index: int, input_mean: float, input_std: float, name: str | None = None) -> keras.Sequential:
+        """Network `index` of `weights` as ordinary Keras layers: pixels in [0, 1] -> probabilities."""
+        layers: list = [
+            keras.Input(self.input_shape, name="images"),
+            keras.layers.Rescaling(1.0 / input_std, offset=-input_mean / input_std, name="normalise"),
+        ]
+        shape = self.input_shape
+        for layer in self.layers:
+            layers += layer.keras_layers(input_is_flat=len(shape) == 1)
+            shape = layer.resolve(shape, layer.name)[1]
+        layers.append(keras.layers.Softmax(name="probabilities"))
+        network = keras.Sequential(layers, name=name or f"{self.name}_network_{index}")
+        for layer in self.layers:
+            network.get_layer(layer.name).set_weights([weights[f"{layer.name}/kernel"][index], weights[f"{layer.name}/bias"][index]])
+        return network
+
+    def with_num_classes(self, num_classes: int) -> "TargetSpec":
+        """The same network with its logits layer resized to `num_classes`."""
+        if num_classes == self.num_classes:
+            return self
+        last = dataclasses.replace(self.layers[-1], units=num_classes)
+        return dataclasses.replace(self, num_classes=num_classes, layers=self.layers[:-1] + (last,))
+
+    # ---- configuration ----------------------------------------------------------
+    def to_config(self) -> dict:
+        return {"name": self.name, "input_shape": list(self.input_shape), "num_classes": self.num_classes,
+                "layers": [layer.to_config() for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, values: dict, where: str = "target") -> "TargetSpec":
+        if not isinstance(values, dict):
+            raise HyperganError(f"{where}: a target spec is a JSON object with name, input_shape, num_classes and layers")
+        unknown = sorted(set(values) - {"name", "input_shape", "num_classes", "layers"})
+        missing = sorted({"input_shape", "num_classes", "layers"} - set(values))
+        if unknown or missing:
+            raise HyperganError(f"{where}: " + "; ".join(
+                ([f"unknown key(s) {unknown}"] if unknown else []) + ([f"missing key(s) {missing}"] if missing else []))
+                + " (a target has name, input_shape, num_classes and layers)")
+        layers = values["layers"]
+        if not isinstance(layers, list) or not layers:
+            raise HyperganError(f"{where}: 'layers' must be a non-empty list")
+        num_classes = values["num_classes"]
+        if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
+            raise HyperganError(f"{where}: 'num_classes' must be an integer >= 2 (got {num_classes!r})")
+        input_shape = values["input_shape"]
+        if not isinstance(input_shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in input_shape):
+            raise HyperganError(f"{where}: 'input_shape' must be a list of integers, e.g. [28, 28, 1] (got {input_shape!r})")
+        name = str(values.get("name", "custom"))
+        parsed = [layer_from_config(layer, f"{where}, layer {i + 1}" + (f" ({layer.get('name')!r})" if isinstance(layer, dict) and layer.get("name") else ""))
+                  for i, layer in enumerate(layers)]
+        return cls(name, tuple(input_shape), num_classes, tuple(parsed))
+
+
+def standardise(images, mean: float, std: float) -> tf.Tensor:
+    """Pixels in [0, 1] -> the standardised inputs the target networks are trained on."""
+    return (tf.cast(images, tf.float32) - mean) / std

@@ -1,0 +1,88 @@
+"""Keras callbacks of a training run: stop at a step count, stop at the first non-finite
+loss, and TensorBoard summaries of what the sampler makes (which Keras' own callback
+cannot write).
+
+The sampler summaries, each epoch, for a fixed set of noise vectors: per-layer
+diversity (std/mean of the L2 norms, and the nearest-neighbour distance modulo scaling
+symmetry), histograms of generated weights and of the latent space, and the first
+layer's filters of one network as an image. The hyperparameters go to the HParams
+dashboard once.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+from tensorboard.plugins.hparams import api as hparams_api
+
+from hypergan_tf.analysis.diversity import symmetry_aware_diversity
+from hypergan_tf.analysis.metrics import l2_std_over_mean
+
+
+class StopAtStep(keras.callbacks.Callback):
+    """Ends training once the optimizer has taken `steps` steps (also after a resume)."""
+
+    def __init__(self, steps: int):
+        super().__init__()
+        self.steps = steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.optimizer_steps.numpy()) >= self.steps:
+            self.model.stop_training = True
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops at the first non-finite loss, before a bad state can be checkpointed."""
+
+    def __init__(self):
+        super().__init__()
+        self.diverged_at: int | None = None
+        self.step = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if logs and not all(math.isfinite(float(v)) for v in logs.values()):
+            self.diverged_at = self.step
+            self.model.stop_training = True
+
+
+class SamplerSummaries(keras.callbacks.Callback):
+    """Writes the sampler's summaries under `log_dir` at the end of every epoch."""
+
+    def __init__(self, log_dir: Path, num_networks: int, seed: int, hparams: dict):
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(str(log_dir))
+        self.num_networks = num_networks
+        self.seed = seed
+        self.hparams = hparams
+        self.last_diversity: dict[str, float] = {}
+        self.last_symmetry_aware: dict[str, float] = {}
+
+    def on_train_begin(self, logs=None):
+        with self.writer.as_default():
+            hparams_api.hparams({k: v for k, v in self.hparams.items() if isinstance(v, (bool, int, float, str))})
+
+    def on_epoch_end(self, epoch, logs=None):
+        model = self.model
+        weights = model.sample_networks(model.networks_available(self.num_networks), self.seed)
+        self.last_diversity = l2_std_over_mean(weights)
+        # Diversity needs two networks; a static hypernetwork or a single network has one.
+        self.last_symmetry_aware = symmetry_aware_diversity(model.target, weights) if len(next(iter(weights.values()))) >= 2 else {}
+        step = epoch + 1
+        with self.writer.as_default():
+            for layer, value in self.last_diversity.items():
+                tf.summary.scalar(f"diversity/{layer}_l2_std_over_mean", value, step=step)
+            for layer, value in self.last_symmetry_aware.items():
+                tf.summary.scalar(f"diversity/{layer}_modulo_scaling", value, step=step)
+            for name, value in weights.items():
+                tf.summary.histogram(f"weights/{name}", value, step=step)
+            for name, value in model.latent_histograms(self.num_networks, self.seed).items():
+                tf.summary.histogram(name, value, step=step)
+            first = model.target.layers[0]
+            image = first.kernel_image(weights[f"{first.name}/kernel"][0])
+            if image is not None:
+                tf.summary.image(f"filters/{first.name}", image, step=step)
+        self.writer.flush()

@@ -1,0 +1,180 @@
+"""`train(config, run_dir)`: data -> weight sampler -> fit() -> weights, logs and config on disk.
+
+Any sampler of `samplers.SAMPLERS` trains here through its hooks (`from_train_config`,
+`compile_from_config`, `prepare_training`, `finish_training`); the files it writes are
+listed in runs/directory.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from hypergan_tf.atomic import save_weights, write_json
+from hypergan_tf.config import TrainConfig
+from hypergan_tf.data import load_dataset, resolve_data_dir
+from hypergan_tf.data.pipelines import evaluation_batches, split_validation, training_batches
+from hypergan_tf.errors import HyperganError
+from hypergan_tf.runs.directory import CHECKPOINTS, CONFIG_FILE, LOGS, SUMMARY_FILE, WEIGHTS_FILE, locked, remove_run
+from hypergan_tf.samplers import build_sampler
+from hypergan_tf.training.backup import RunBackup, read_state, restore
+from hypergan_tf.training.callbacks import DivergenceGuard, SamplerSummaries, StopAtStep
+from hypergan_tf.training.distribution import make_strategy
+
+
+def prepare_run_dir(run_dir: Path, config: TrainConfig, overwrite: bool) -> bool:
+    """Decide what to do with `run_dir`; returns True when training should resume.
+
+    Same configuration and an unfinished run with a backup: resume. A finished run, or
+    a different configuration: refuse unless `overwrite`, which removes only the
+    files a run writes (never anything else in the folder).
+    """
+    existing = run_dir / CONFIG_FILE
+    if existing.exists() and not overwrite:
+        old = TrainConfig.load(existing)
+        changed = sorted(k for k, v in config.to_dict().items() if k not in TrainConfig.DERIVED and old.to_dict().get(k) != v)
+        if old.target_spec is not None and old.target_spec != config.target_spec:
+            changed.append("target_spec")  # the same --target file, edited since
+        if changed:
+            raise HyperganError(
+                f"{run_dir} already holds a run with a different configuration ({', '.join(changed)}); "
+                "pass --overwrite to replace it, or choose another --run-dir"
+            )
+        if (run_dir / WEIGHTS_FILE).exists():
+            raise HyperganError(f"{run_dir} already holds a finished run; evaluate it, or pass --overwrite to train again")
+        if read_state(run_dir / CHECKPOINTS) is not None:
+            return True
+    if overwrite:
+        remove_run(run_dir)
+    try:
+        (run_dir / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise HyperganError(f"cannot create run directory {run_dir} ({err.strerror}); choose a writable --run-dir") from None
+    return False
+
+
+def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None = None, overwrite: bool = False, verbose: int = 2) -> dict:
+    """Train the sampler `config` describes; returns the final metrics (also in train_summary.json).
+
+    RUN/.lock is held throughout, so a second process on the same run directory fails at once."""
+    run_dir = Path(run_dir)
+    config.resolved_target()  # unknown target or a bad spec file: fail before loading data
+    with locked(run_dir):
+        return _train(config, run_dir, data_dir, overwrite, verbose)
+
+
+def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbose: int) -> dict:
+    strategy = make_strategy(config.strategy)  # before any other TensorFlow op (multiworker)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    data = load_dataset(config.dataset, data_dir)
+    (train_x, train_y), (val_x, val_y) = split_validation(data.train_images, data.train_labels, config.validation_examples, config.seed)
+    pixels = train_x.astype(np.float32) / 255.0
+    root = resolve_data_dir(data_dir)
+    config = dataclasses.replace(
+        config,
+        data_dir=str(root.resolve()) if root else None,
+        num_classes=data.num_classes,
+        input_mean=float(pixels.mean()),
+        input_std=float(pixels.std()),
+    )
+    del pixels
+    target = config.resolved_target()
+    config = dataclasses.replace(config, target_spec=target.to_config())
+    if tuple(data.image_shape) != tuple(target.input_shape):
+        raise HyperganError(
+            f"dataset {config.dataset} has images of shape {data.image_shape} but target {config.target} expects {target.input_shape}; choose a matching --target"
+        )
+    data_epoch = len(train_y) // config.batch_size
+    if data_epoch < 1:
+        raise HyperganError(f"--batch-size {config.batch_size} is larger than the {len(train_y)} training examples")
+    total_steps = config.steps or config.epochs * data_epoch
+    # A Keras epoch of this fit is one backup interval (by default one pass over the data).
+    steps_per_epoch = min(config.backup_every or data_epoch, total_steps)
+    epochs = math.ceil(total_steps / steps_per_epoch)
+
+    resume = prepare_run_dir(run_dir, config, overwrite)
+    if not resume:
+        config.save(run_dir / CONFIG_FILE)
+
+    with strategy.scope():  # variables, optimizers included, are created inside the scope
+        model = build_sampler(config, total_steps)
+        model.compile_from_config(config, total_steps)
+    if not resume:  # a resumed run restores what preparation trained (HyperGAN: the mixer)
+        model.prepare_training(config)
+
+    initial_epoch = first_batch = 0
+    if resume:
+        state = restore(model, run_dir / CHECKPOINTS)
+        initial_epoch, first_batch = state["epochs_done"], state["step"]
+        if verbose:
+            print(f"resuming {run_dir} from its backup at step {state['step']} of {total_steps}")
+
+    guard = DivergenceGuard()
+    sampler_summaries = SamplerSummaries(run_dir / LOGS / "sampler", config.summary_networks, config.seed, config.to_dict())
+    callbacks = [
+        guard,
+        keras.callbacks.TensorBoard(log_dir=str(run_dir / LOGS), update_freq=100),
+        sampler_summaries,
+        RunBackup(run_dir / CHECKPOINTS, is_healthy=lambda: guard.diverged_at is None),
+        StopAtStep(total_steps),
+    ]
+    early_stopping = None
+    if config.early_stopping and len(val_y):
+        # The paper: diversity falls over long training. Keep the epoch whose sampled
+        # networks gained most from ensembling on the validation split.
+        early_stopping = keras.callbacks.EarlyStopping(
+            monitor="val_ensemble_gain", mode="max", patience=config.early_stopping, restore_best_weights=True, verbose=min(verbose, 1))
+        callbacks.append(early_stopping)
+    validation = evaluation_batches(val_x, val_y, config.batch_size) if len(val_y) else None
+    started = time.perf_counter()
+    history = model.fit(
+        training_batches(train_x, train_y, config.batch_size, config.seed, total_steps - first_batch, first_batch),
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=validation,
+        callbacks=callbacks,
+        shuffle=False,  # the pipeline shuffles
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - started
+    if guard.diverged_at is not None:
+        backup = read_state(run_dir / CHECKPOINTS)
+        kept = (f"the last good backup (step {backup['step']}) is kept in {run_dir / 'checkpoints'}" if backup
+                else "no backup had been written yet")
+        raise HyperganError(
+            f"training diverged (non-finite loss) at step {guard.diverged_at}; {kept}. "
+            "Lower --g-learning-rate (or --beta) and train again with --overwrite"
+        )
+    model.finish_training()
+    save_weights(model, run_dir / WEIGHTS_FILE)
+    final = {k: float(v[-1]) for k, v in history.history.items()}
+    kept_epoch = None
+    if early_stopping is not None and early_stopping.best_weights is not None:
+        kept_epoch = early_stopping.best_epoch + 1
+        index = early_stopping.best_epoch - initial_epoch
+        if 0 <= index < len(history.epoch):
+            final = {k: float(v[index]) for k, v in history.history.items()}
+    summary = {
+        "dataset": config.dataset,
+        "data_source": data.source,
+        "steps": int(model.optimizer_steps.numpy()),
+        "resumed": resume,
+        "replicas": strategy.num_replicas_in_sync,
+        "train_seconds": round(seconds, 1),
+        "final": final,  # metrics of the epoch whose weights were kept
+        "kept_epoch": kept_epoch,  # set when early stopping restored an earlier epoch
+        "history": {k: [float(x) for x in v] for k, v in history.history.items()},  # per epoch of this fit
+        "diversity_l2_std_over_mean": sampler_summaries.last_diversity,
+        "diversity_modulo_scaling": sampler_summaries.last_symmetry_aware,
+        "parameters": model.parameter_counts(),
+    }
+    write_json(run_dir / SUMMARY_FILE, summary)
+    return summary

@@ -1,0 +1,195 @@
+"""Exports must compute exactly what the in-process sampler computes."""
+
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from click.testing import CliRunner
+
+from hypergan_tf.errors import HyperganError
+from hypergan_tf.export import export_litert, export_saved_model, save_networks
+from hypergan_tf.samplers import build_sampler, fixed_noise
+from hypergan_tf.analysis.predict import predict_probabilities
+from hypergan_tf.export.serving_client import predict_files
+from hypergan_tf_cli.main import cli
+
+ENSEMBLE = 4
+SEED = 3
+
+
+@pytest.fixture(scope="module")
+def model():
+    from conftest import TINY
+    from hypergan_tf.config import TrainConfig
+
+    return build_sampler(TrainConfig(dataset="digits", num_classes=10, input_mean=0.2, input_std=0.3, **TINY))
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).random((6, 28, 28, 1)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def exported(model, tmp_path_factory):
+    return export_saved_model(model, tmp_path_factory.mktemp("exports") / "tiny", ensemble_size=ENSEMBLE, seed=SEED)
+
+
+def in_process(model, images):
+    weights = {k: v.numpy() for k, v in model.weights_from_noise(tf.constant(fixed_noise(ENSEMBLE, model.noise_dim, SEED))).items()}
+    return predict_probabilities(model, images, weights)  # [K, B, C]
+
+
+def test_saved_model_matches_the_in_process_ensemble(model, images, exported):
+    assert exported.name == "1" and (exported / "saved_model.pb").is_file() and (exported / "variables").is_dir()
+    served = tf.saved_model.load(str(exported)).signatures["serving_default"](images=tf.constant(images))
+    members = in_process(model, images)
+    mean = members.mean(0)
+    np.testing.assert_allclose(served["probabilities"].numpy(), mean, atol=1e-5)
+    np.testing.assert_array_equal(served["predicted_class"].numpy(), mean.argmax(-1))
+    assert served["predicted_class"].dtype == tf.int64
+    entropy = -(mean * np.log(mean + 1e-12)).sum(-1)
+    member_entropy = -(members * np.log(members + 1e-12)).sum(-1).mean(0)
+    np.testing.assert_allclose(served["entropy"].numpy(), entropy, atol=1e-5)
+    np.testing.assert_allclose(served["mutual_information"].numpy(), entropy - member_entropy, atol=1e-5)
+
+
+def test_sample_weights_signature_equals_the_generators(model, exported):
+    noise = fixed_noise(3, model.noise_dim, 7)
+    served = tf.saved_model.load(str(exported)).signatures["sample_weights"](noise=tf.constant(noise))
+    expected = {k: v.numpy() for k, v in model.weights_from_noise(tf.constant(noise)).items()}
+    assert set(served) == {name.replace("/", "_") for name in expected}
+    for name, value in expected.items():
+        np.testing.assert_allclose(served[name.replace("/", "_")].numpy(), value, atol=1e-6)
+
+
+def test_fresh_process_without_hypergan_tf(exported, images, model, tmp_path):
+    np.save(tmp_path / "images.npy", images)
+    script = textwrap.dedent(f"""
+        import sys, numpy as np, tensorflow as tf
+        loaded = tf.saved_model.load({str(exported)!r})
+        out = loaded.signatures["serving_default"](images=tf.constant(np.load({str(tmp_path / 'images.npy')!r})))
+        np.save({str(tmp_path / 'out.npy')!r}, out["probabilities"].numpy())
+        assert not any(m.startswith("hypergan_tf") for m in sys.modules), "hypergan_tf was imported"
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), in_process(model, images).mean(0), atol=1e-5)
+
+
+def test_saved_model_cli_shows_the_signatures(exported):
+    import shutil
+
+    cli_path = shutil.which("saved_model_cli") or str(__import__("pathlib").Path(sys.executable).with_name("saved_model_cli"))
+    result = subprocess.run([cli_path, "show", "--dir", str(exported), "--all"], capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 0, result.stderr
+    for text in ("signature_def['serving_default']", "signature_def['sample_weights']", "inputs['images']",
+                 "shape: (-1, 28, 28, 1)", "outputs['predicted_class']", "dtype: DT_INT64", "outputs['conv1_kernel']"):
+        assert text in result.stdout, text
+
+
+def test_bad_inputs_are_rejected_at_the_signature(exported):
+    serve = tf.saved_model.load(str(exported)).signatures["serving_default"]
+    with pytest.raises((ValueError, TypeError, tf.errors.InvalidArgumentError)) as err:
+        serve(images=tf.zeros([1, 32, 32, 3]))
+    assert "images must be float32 [batch, 28, 28, 1]" in str(err.value)
+    with pytest.raises((ValueError, TypeError, tf.errors.InvalidArgumentError)):
+        serve(images=tf.zeros([1, 28, 28, 1], tf.uint8))
+
+
+def test_versions_are_numbered_and_never_overwritten(model, exported):
+    second = export_saved_model(model, exported.parent, ensemble_size=1)
+    assert second.name == "2"
+    with pytest.raises(HyperganError, match="already exists"):
+        export_saved_model(model, exported.parent, version=1, ensemble_size=1)
+    assert not [p for p in exported.parent.iterdir() if "partial" in p.name]
+
+
+def test_litert_classifier_and_sampler_match(model, images, tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    files = export_litert(model, tmp_path, ensemble_size=ENSEMBLE, seed=SEED)
+    classifier = Interpreter(model_path=str(files["classifier"]))
+    runner = classifier.get_signature_runner()
+    expected = in_process(model, images).mean(0)
+    for i in range(len(images)):
+        got = runner(images=images[i : i + 1])["probabilities"]
+        np.testing.assert_allclose(got[0], expected[i], atol=1e-4)
+    sampler_interpreter = Interpreter(model_path=str(files["sampler"]))  # must outlive its runner
+    noise = fixed_noise(1, model.noise_dim, 11)
+    generated = sampler_interpreter.get_signature_runner()(noise=noise)
+    for name, value in model.weights_from_noise(tf.constant(noise)).items():
+        np.testing.assert_allclose(generated[name.replace("/", "_")], value, atol=1e-5)
+
+
+def test_standalone_keras_networks_equal_their_ensemble_member(model, images, tmp_path):
+    paths = save_networks(model, tmp_path, 2, seed=SEED)
+    script = textwrap.dedent(f"""
+        import sys, numpy as np, keras
+        images = np.load({str(tmp_path / 'images.npy')!r})
+        out = [keras.models.load_model(p).predict(images, verbose=0) for p in {[str(p) for p in paths]!r}]
+        np.save({str(tmp_path / 'out.npy')!r}, np.stack(out))
+        assert not any(m.startswith("hypergan_tf") for m in sys.modules)
+    """)
+    np.save(tmp_path / "images.npy", images)
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    weights = {k: v.numpy() for k, v in model.weights_from_noise(tf.constant(fixed_noise(2, model.noise_dim, SEED))).items()}
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), predict_probabilities(model, images, weights), atol=1e-5)
+
+
+class FakeTFServing(BaseHTTPRequestHandler):
+    """Answers :predict in TF Serving's REST format from a loaded SavedModel."""
+
+    signature = None
+    requests: list = []
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        FakeTFServing.requests.append((self.path, body))
+        images = tf.constant(np.array([row["images"] for row in body["instances"]], np.float32))
+        out = {k: v.numpy().tolist() for k, v in FakeTFServing.signature(images=images).items()}
+        predictions = [{k: out[k][i] for k in out} for i in range(len(body["instances"]))]
+        data = json.dumps({"predictions": predictions}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_predict_client_speaks_the_tf_serving_rest_format(exported, model, tmp_path):
+    pixels = (np.random.default_rng(1).random((2, 28, 28, 1)) * 255).astype(np.uint8)
+    files = []
+    for i, image in enumerate(pixels):
+        files.append(tmp_path / f"digit{i}.png")
+        files[-1].write_bytes(tf.io.encode_png(image).numpy())
+    FakeTFServing.signature = tf.saved_model.load(str(exported)).signatures["serving_default"]
+    server = HTTPServer(("127.0.0.1", 0), FakeTFServing)
+    thread = threading.Thread(target=server.handle_request, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        result = predict_files(url, "tiny", files)
+    finally:
+        thread.join(10)
+        server.server_close()
+    path, body = FakeTFServing.requests[-1]
+    assert path == "/v1/models/tiny:predict" and body["signature_name"] == "serving_default"
+    expected = in_process(model, pixels.astype(np.float32) / 255.0).mean(0)
+    np.testing.assert_allclose([p["probabilities"] for p in result["predictions"]], expected, atol=1e-5)
+
+
+def test_predict_without_a_server_is_a_clear_error(tmp_path):
+    image = tmp_path / "x.png"
+    image.write_bytes(tf.io.encode_png(np.zeros((28, 28, 1), np.uint8)).numpy())
+    result = CliRunner().invoke(cli, ["predict", "--server", "http://127.0.0.1:9", "--model", "m", str(image)])
+    assert result.exit_code == 2 and "cannot reach" in result.output
