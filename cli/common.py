@@ -57,24 +57,24 @@ def progress_bar(label: str):
         yield progress
 
 
-def int_list(text: str) -> list[int]:
+def _number_list(text: str, kind, example: str, valid) -> list:
+    """"1,5,10" -> [1, 5, 10] of `kind` (int or float), each passing `valid`."""
+    noun = "integers" if kind is int else "numbers"
     try:
-        values = [int(part) for part in text.split(",") if part.strip()]
+        values = [kind(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not a comma-separated list of integers, e.g. 1,5,10,100") from None
-    if not values or min(values) < 1:
-        raise click.BadParameter("give positive integers, e.g. 1,5,10,100")
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of {noun}, e.g. {example}") from None
+    if not values or not all(valid(v) for v in values):
+        raise click.BadParameter(f"give positive{'' if kind is int else ', finite'} {noun}, e.g. {example}")
     return values
+
+
+def int_list(text: str) -> list[int]:
+    return _number_list(text, int, "1,5,10,100", lambda v: v >= 1)
 
 
 def float_list(text: str) -> list[float]:
-    try:
-        values = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a comma-separated list of numbers, e.g. 0.05,0.1,0.3") from None
-    if not values or min(values) <= 0 or any(v != v or v == float("inf") for v in values):
-        raise click.BadParameter("give positive, finite numbers, e.g. 0.05,0.1,0.3")
-    return values
+    return _number_list(text, float, "0.05,0.1,0.3", lambda v: 0 < v < float("inf"))
 
 
 def row(values, widths, formats=None) -> str:

@@ -17,6 +17,12 @@ from hypergan_tf.objectives.diversity import DIVERSITY_TERMS
 from hypergan_tf.atomic import write_text
 
 
+DEFAULT_LEARNING_RATE = 1e-3
+# The static hypernetwork learns its kernels through a rank-limited linear map: at 1e-3 it
+# underfits (MNIST, 6 epochs, validation 98.04%), at 3e-3 it reaches 98.68% (README).
+METHOD_LEARNING_RATES = {"static-hypernet": 3e-3}
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     method: str = "hypergan"  # a key of samplers.SAMPLERS: "static-hypernet", or a baseline: "ensemble", "single", "mc-dropout"
@@ -33,7 +39,9 @@ class TrainConfig:
     beta_final: float | None = None  # if set, beta moves linearly to this over training
     per_layer_discriminator: bool = False  # one discriminator per layer code, not a shared one
     mixer_noise: float = 0.0  # std of Gaussian noise added to the mixer's input in training
-    g_learning_rate: float = 1e-3  # mixer and generators (cosine decay to 1% of it)
+    # The sampler's learning rate (HyperGAN: mixer and generators; cosine decay to 1% of it);
+    # None: the method's own default, METHOD_LEARNING_RATES, else 1e-3.
+    g_learning_rate: float | None = None
     d_learning_rate: float = 1e-4  # discriminator
     lr_schedule: str = "cosine"  # "cosine" or "constant"
     seed: int = 0
@@ -79,6 +87,8 @@ class TrainConfig:
     def __post_init__(self):
         from hypergan_tf.samplers import SAMPLERS  # here, not at the top: the samplers read this module's defaults
 
+        if self.g_learning_rate is None:
+            object.__setattr__(self, "g_learning_rate", METHOD_LEARNING_RATES.get(self.method, DEFAULT_LEARNING_RATE))
         numbers = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if isinstance(getattr(self, f.name), float)}
         for name, value in numbers.items():
             if not math.isfinite(value):

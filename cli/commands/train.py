@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from hypergan_tf.config import TrainConfig
+from hypergan_tf.config import DEFAULT_LEARNING_RATE, METHOD_LEARNING_RATES, TrainConfig
 from hypergan_tf.data import TRAINABLE_DATASETS
 from hypergan_tf.objectives.diversity import DIVERSITY_TERMS
 from hypergan_tf.samplers import BASELINE_METHODS, TRAIN_METHODS
@@ -31,7 +31,8 @@ from hypergan_tf_cli.common import DEFAULTS, TargetType
 @click.option("--mixer-noise", type=float, default=DEFAULTS.mixer_noise, show_default=True, help="Std of Gaussian noise added to the mixer's input during training.")
 @click.option("--early-stopping", type=int, default=DEFAULTS.early_stopping, show_default=True,
               help="Patience in epochs: stop when the validation ensemble gain stops rising and keep its best epoch (0 = off).")
-@click.option("--g-learning-rate", type=float, default=DEFAULTS.g_learning_rate, show_default=True, help="Mixer and generators (Adam).")
+@click.option("--g-learning-rate", type=float, default=None, show_default=f"{DEFAULT_LEARNING_RATE:g}; static-hypernet {METHOD_LEARNING_RATES['static-hypernet']:g}",
+              help="Mixer and generators (Adam), or the static hypernetwork.")
 @click.option("--d-learning-rate", type=float, default=DEFAULTS.d_learning_rate, show_default=True, help="Discriminator (Adam).")
 @click.option("--lr-schedule", type=click.Choice(["cosine", "constant"]), default=DEFAULTS.lr_schedule, show_default=True)
 @click.option("--code-dim", type=int, default=DEFAULTS.code_dim, show_default=True, help="d: size of each layer code.")

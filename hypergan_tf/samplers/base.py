@@ -109,6 +109,11 @@ class WeightSampler(keras.Model):
         of training (for schedules)."""
         raise NotImplementedError
 
+    @classmethod
+    def check_config(cls, config: "TrainConfig", target: TargetSpec) -> None:
+        """Raise a HyperganError for options that do not fit `target`, before anything is
+        written (the base sampler has none)."""
+
     def compile_from_config(self, config: "TrainConfig", total_steps: int) -> None:
         """Compile with the optimizers `config` describes (cosine decay over `total_steps`)."""
         self.compile(optimizer=keras.optimizers.Adam(learning_rate(config, total_steps)))

@@ -39,6 +39,16 @@ def default_generated_layers(target: TargetSpec) -> list[str]:
     return [layer.name for layer in target.layers[1:-1]]
 
 
+def _layer_list(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _check_layers(names: list[str], target: TargetSpec) -> None:
+    unknown = [name for name in names if name not in target.layer_names]
+    if unknown:
+        raise HyperganError(f"--hyper-layers names {unknown}, which target {target.name} does not have; its layers: {', '.join(target.layer_names)}")
+
+
 @keras.saving.register_keras_serializable(package="hypergan_tf")
 class StaticHypernet(WeightSampler):
     max_networks = 1
@@ -49,9 +59,7 @@ class StaticHypernet(WeightSampler):
         super().__init__(**kwargs)
         self.target = target
         self.generated_layers = list(default_generated_layers(target) if generated_layers is None else generated_layers)
-        unknown = sorted(set(self.generated_layers) - set(target.layer_names))
-        if unknown:
-            raise HyperganError(f"--hyper-layers names {unknown}, which target {target.name} does not have; its layers: {', '.join(target.layer_names)}")
+        _check_layers(self.generated_layers, target)
         self.embedding_dim = int(embedding_dim)
         if self.embedding_dim < 1:
             raise HyperganError("--embedding-dim must be at least 1")
@@ -109,9 +117,14 @@ class StaticHypernet(WeightSampler):
 
     # ---- the sampler interface ---------------------------------------------------------
     @classmethod
+    def check_config(cls, config: TrainConfig, target: TargetSpec) -> None:
+        if config.hyper_layers is not None:
+            _check_layers(_layer_list(config.hyper_layers), target)
+
+    @classmethod
     def from_train_config(cls, config: TrainConfig, target: TargetSpec, total_steps: int = 1) -> "StaticHypernet":
         keras.utils.set_random_seed(config.seed)
-        layers = None if config.hyper_layers is None else [n.strip() for n in config.hyper_layers.split(",") if n.strip()]
+        layers = None if config.hyper_layers is None else _layer_list(config.hyper_layers)
         return cls(target, layers, config.embedding_dim, input_mean=config.input_mean or 0.0,
                    input_std=config.input_std or 1.0, seed=config.seed)
 

@@ -51,7 +51,7 @@ def test_fewer_trainable_parameters_than_the_network_it_generates():
 
 
 def test_unknown_layer_is_rejected():
-    with pytest.raises(HyperganError, match="--hyper-layers names \\['conv9'\\]"):
+    with pytest.raises(HyperganError, match="--hyper-layers names \\[.conv9.\\]"):
         StaticHypernet(PRESETS["mnist-small"], ["conv9"])
 
 
@@ -88,3 +88,10 @@ def test_end_to_end_train_evaluate_export_sample(tmp_path):
     served = tf.saved_model.load(str(tmp_path / "export" / "1")).signatures["serving_default"]
     images = load_dataset("digits").test_images[:4].astype(np.float32) / 255.0
     np.testing.assert_allclose(network(images).numpy(), served(images=tf.constant(images))["probabilities"].numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_a_layer_the_target_does_not_have_is_refused_before_anything_is_written(tmp_path):
+    result = CliRunner().invoke(cli, ["train", "--method", "static-hypernet", "--dataset", "digits", "--run-dir", str(tmp_path / "run"),
+                                      "--hyper-layers", "conv2,conv9"])
+    assert result.exit_code == 2 and "--hyper-layers names ['conv9']" in result.output
+    assert not (tmp_path / "run").exists()

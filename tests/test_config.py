@@ -1,0 +1,34 @@
+"""TrainConfig: every default in one place, per-method defaults resolved, bad values refused."""
+
+import json
+
+import pytest
+
+from hypergan_tf.config import TrainConfig
+from hypergan_tf.errors import HyperganError
+
+
+def test_the_learning_rate_defaults_per_method_and_an_explicit_one_wins():
+    assert TrainConfig().g_learning_rate == 1e-3
+    assert TrainConfig(method="static-hypernet").g_learning_rate == 3e-3
+    assert TrainConfig(method="static-hypernet", g_learning_rate=5e-4).g_learning_rate == 5e-4
+
+
+def test_the_saved_config_round_trips_with_resolved_values(tmp_path):
+    config = TrainConfig(method="static-hypernet", hyper_layers="conv2")
+    config.save(tmp_path / "config.json")
+    assert json.loads((tmp_path / "config.json").read_text())["g_learning_rate"] == 3e-3
+    assert TrainConfig.load(tmp_path / "config.json") == config
+
+
+@pytest.mark.parametrize("field, value", [("mixer_noise", float("inf")), ("beta", float("nan")), ("diversity_weight", float("inf"))])
+def test_non_finite_numbers_are_refused(field, value):
+    with pytest.raises(HyperganError, match=f"--{field.replace('_', '-')} must be a finite number"):
+        TrainConfig(**{field: value})
+
+
+def test_unknown_method_and_diversity_term_list_the_registries():
+    with pytest.raises(HyperganError, match="--method must be one of hypergan, ensemble, single, mc-dropout, static-hypernet"):
+        TrainConfig(method="neat")
+    with pytest.raises(HyperganError, match="--diversity must be one of predictions, errors, probes, weights, function"):
+        TrainConfig(diversity="entropy")
