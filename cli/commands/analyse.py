@@ -45,12 +45,14 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
         over_groups = f"  (mean of {groups['num_groups']} disjoint ensembles {groups['mean']:.4f} +- {groups['std']:.4f})" if groups else ""
         click.echo(row((size, line["accuracy"], line["nll"], line["ece"], line["brier"]), widths, formats) + over_groups)
     diversity = result["diversity"]
-    click.echo(f"pairwise disagreement: {diversity['pairwise_disagreement']:.4f}")
+    if single["num_networks"] > 1:
+        click.echo(f"pairwise disagreement: {diversity['pairwise_disagreement']:.4f}")
     if diversity["ensemble_gain"]:
         click.echo("ensemble gain (ensemble - mean member accuracy): " + ", ".join(f"{k} networks {100 * v:+.2f} points" for k, v in diversity["ensemble_gain"].items()))
     if diversity["symmetry_aware"]:
         click.echo("symmetry-aware diversity (NN distance modulo scaling): " + ", ".join(f"{k} {v:.3f}" for k, v in diversity["symmetry_aware"].items()))
-    click.echo("L2 std/mean: " + ", ".join(f"{k} {v:.3f}" for k, v in diversity["l2_std_over_mean"].items()))
+    if single["num_networks"] > 1:
+        click.echo("L2 std/mean: " + ", ".join(f"{k} {v:.3f}" for k, v in diversity["l2_std_over_mean"].items()))
     write_result(path, result)
     click.echo(f"wrote {path}")
 

@@ -68,13 +68,17 @@ def _report_training(summary: dict, config: TrainConfig, run_dir) -> None:
     click.echo(f"trained {summary['steps']} steps in {summary['train_seconds']:.0f} s")
     if summary.get("kept_epoch"):
         click.echo(f"early stopping kept the weights of epoch {summary['kept_epoch']} (best validation ensemble gain)")
-    if "val_accuracy" in final:
+    networks = summary["validation_networks"]
+    if "val_accuracy" in final and networks == 1:
+        click.echo(f"validation: accuracy {final['val_accuracy']:.4f} (one network)")
+    elif "val_accuracy" in final:
         click.echo(
             f"validation: single network {final['val_accuracy']:.4f}, "
-            f"{config.eval_networks}-network ensemble {final['val_ensemble_accuracy']:.4f}"
+            f"{networks}-network ensemble {final['val_ensemble_accuracy']:.4f}"
             + (f" (gain {100 * final['val_ensemble_gain']:+.2f} points, disagreement {final['val_disagreement']:.4f})" if "val_ensemble_gain" in final else "")
         )
-    click.echo("diversity (L2 std/mean): " + ", ".join(f"{k} {v:.3f}" for k, v in summary["diversity_l2_std_over_mean"].items()))
+    if networks > 1:
+        click.echo("diversity (L2 std/mean): " + ", ".join(f"{k} {v:.3f}" for k, v in summary["diversity_l2_std_over_mean"].items()))
     click.echo("parameters: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in summary["parameters"].items()))
     click.echo(f"run saved in {run_dir}; next: hypergan-tf evaluate {run_dir}")
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 
 from hypergan_tf.atomic import atomic_path
 from hypergan_tf.export.saved_model import output_name
 from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
 from hypergan_tf.targets import standardise
+
+
+# The LiteRT converter holds several copies of the constants: a 195 MB sampler (cifar-mednet)
+# converts, a 624 MB one (a JSON target with a 4,608 x 64 dense layer) was killed for memory.
+MAX_SAMPLER_BYTES = 400e6
 
 
 def _convert(function: tf.types.experimental.PolymorphicFunction) -> bytes:
@@ -48,7 +55,12 @@ def export_litert(model: WeightSampler, out: str | Path, ensemble_size: int = 10
         return {"probabilities": tf.reduce_mean(tf.nn.softmax(model.target.forward_loop(normalised, weights)), axis=0)}
 
     functions = {"classifier": classifier}
-    if model.noise_dim is not None:
+    sampler_bytes = 4 * sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+    if model.noise_dim is not None and sampler_bytes > MAX_SAMPLER_BYTES:
+        print(f"LiteRT sampler.tflite skipped: the sampler has {sampler_bytes / 1e6:.0f} MB of weights, and converting "
+              f"more than {MAX_SAMPLER_BYTES / 1e6:.0f} MB exhausts memory (use the SavedModel's sample_weights instead)",
+              file=sys.stderr)
+    elif model.noise_dim is not None:
         @tf.function(input_signature=[tf.TensorSpec([1, model.noise_dim], tf.float32, name="noise")])
         def sampler(noise):
             generated = model.weights_from_noise(noise)

@@ -176,6 +176,7 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         "diversity_l2_std_over_mean": sampler_summaries.last_diversity,
         "diversity_modulo_scaling": sampler_summaries.last_symmetry_aware,
         "parameters": model.parameter_counts(),
+        "validation_networks": model.networks_available(config.eval_networks),  # networks behind the val_ metrics
     }
     write_json(run_dir / SUMMARY_FILE, summary)
     return summary

@@ -1,6 +1,5 @@
 """Ha et al.'s static hypernetwork: kernels from embeddings through a shared linear hypernetwork."""
 
-import dataclasses
 import json
 
 import keras
