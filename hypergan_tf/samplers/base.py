@@ -59,10 +59,7 @@ class WeightSampler(keras.Model):
     def sample_networks(self, num_networks: int, seed: int = NETWORK_SEED, chunk: int = 100) -> dict[str, np.ndarray]:
         """`network_weights` as NumPy arrays, computed `chunk` networks at a time where the
         networks come from noise (memory), checked against `max_networks`."""
-        if num_networks < 1:
-            raise HyperganError("ask for at least 1 network")
-        if self.max_networks is not None and num_networks > self.max_networks:
-            raise HyperganError(f"this {self.describe()} has {self.max_networks} distinct network(s); ask for at most {self.max_networks}")
+        self.check_count(num_networks)
         if self.noise_dim is None:
             return {name: value.numpy() for name, value in self.network_weights(num_networks, seed).items()}
         noise = fixed_noise(num_networks, self.noise_dim, seed)
@@ -71,6 +68,13 @@ class WeightSampler(keras.Model):
             for name, value in self.weights_from_noise(tf.constant(noise[start : start + chunk])).items():
                 parts.setdefault(name, []).append(value.numpy())
         return {name: np.concatenate(values) for name, values in parts.items()}
+
+    def check_count(self, num_networks: int) -> None:
+        """A clear error when more networks are asked for than this sampler has."""
+        if num_networks < 1:
+            raise HyperganError("ask for at least 1 network")
+        if self.max_networks is not None and num_networks > self.max_networks:
+            raise HyperganError(f"this {self.describe()} has {self.max_networks} distinct network(s); ask for at most {self.max_networks}")
 
     def weights_from_noise(self, noise: tf.Tensor) -> dict[str, tf.Tensor]:
         """noise [n, noise_dim] -> weights [n, ...] (samplers with a latent space only)."""

@@ -120,8 +120,7 @@ class BaselineEnsemble(WeightSampler):
 
     def test_step(self, data):
         images, labels = data
-        count = self.eval_networks if self.max_networks is None else min(self.eval_networks, self.max_networks)
-        weights = self._weights(count, tf.constant([self.seed, 7]))
+        weights = self._weights(self.networks_available(self.eval_networks), tf.constant([self.seed, 7]))
         logits = self.classify(images, weights)
         self._track(logits, labels, cross_entropy(logits, labels))
         self.trackers["ensemble_accuracy"].update_state(ensemble_accuracy(logits, labels))
@@ -138,6 +137,5 @@ class BaselineEnsemble(WeightSampler):
 
     def network_weights(self, num_networks: int, seed: int = NETWORK_SEED) -> dict[str, tf.Tensor]:
         """Members 0..n-1 (random starts), or n dropout masks drawn from `seed`."""
-        if self.max_networks is not None and num_networks > self.max_networks:
-            raise HyperganError(f"this {self.method} baseline has {self.max_networks} members; ask for at most {self.max_networks} networks")
+        self.check_count(num_networks)
         return self._weights(num_networks, tf.constant([seed % (2**31), 0]))

@@ -142,8 +142,7 @@ class StaticHypernet(WeightSampler):
         return "static hypernetwork"
 
     def network_weights(self, num_networks: int, seed: int = NETWORK_SEED) -> dict[str, tf.Tensor]:
-        if num_networks != 1:
-            raise HyperganError("a static hypernetwork produces one network; ask for 1")
+        self.check_count(num_networks)
         return self.network()
 
     def parameter_counts(self) -> dict[str, int]:
