@@ -1,0 +1,96 @@
+"""The run directory: every file a run owns, named in one place.
+
+    RUN/config.json                  the resolved TrainConfig (train)
+    RUN/model.weights.h5             final weights (train, when training ends)
+    RUN/train_summary.json           final metrics and timing (train)
+    RUN/checkpoints/                 the last backup: weights + optimizer state (training/backup.py)
+    RUN/logs/{train,validation}/     Keras scalars; RUN/logs/sampler/ diversity, histograms, HParams
+    RUN/evaluation.json, reliability.png           evaluate
+    RUN/ood_<dataset>.json, ood_<dataset>.png      ood
+    RUN/attack_<method>.json, attack_<method>.png  attack
+    RUN/diversity.json                             diversity
+    RUN/.lock                        held while `train` writes the run
+
+`train --overwrite` removes exactly these (never anything else in the folder), so no
+result of an old run survives next to a new run's weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from pathlib import Path
+
+from hypergan_tf.errors import HyperganError
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.weights.h5"
+SUMMARY_FILE = "train_summary.json"
+CHECKPOINTS = "checkpoints"
+LOGS = "logs"
+EVALUATION_FILE = "evaluation.json"
+RELIABILITY_PLOT = "reliability.png"
+DIVERSITY_FILE = "diversity.json"
+LOCK_FILE = ".lock"
+
+
+def ood_files(out_dataset: str) -> tuple[str, str]:
+    return f"ood_{out_dataset}.json", f"ood_{out_dataset}.png"
+
+
+def attack_files(method: str) -> tuple[str, str]:
+    return f"attack_{method}.json", f"attack_{method}.png"
+
+
+# Written by training / by the analysis commands; glob patterns for the per-dataset files.
+TRAINING_FILES = (CONFIG_FILE, WEIGHTS_FILE, SUMMARY_FILE, CHECKPOINTS, LOGS)
+RESULT_FILES = (EVALUATION_FILE, RELIABILITY_PLOT, DIVERSITY_FILE, *ood_files("*"), *attack_files("*"))
+
+
+def owned_paths(run_dir: str | Path) -> list[Path]:
+    """The files and folders of `run_dir` that belong to the run (those that exist)."""
+    run_dir = Path(run_dir)
+    found = []
+    for pattern in TRAINING_FILES + RESULT_FILES:
+        found += sorted(run_dir.glob(pattern)) if "*" in pattern else [run_dir / pattern] if (run_dir / pattern).exists() else []
+    return found
+
+
+def remove_run(run_dir: str | Path) -> None:
+    """Remove every file the run owns, and nothing else."""
+    for path in owned_paths(run_dir):
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+
+
+def is_stale(run_dir: str | Path, result: str | Path) -> bool:
+    """True when `result` was written before the run's final weights (an older run's)."""
+    weights = Path(run_dir) / WEIGHTS_FILE
+    return weights.is_file() and Path(result).stat().st_mtime_ns < weights.stat().st_mtime_ns
+
+
+@contextlib.contextmanager
+def locked(run_dir: str | Path):
+    """Hold RUN/.lock while a process writes the run: a second writer fails at once with a
+    clear error instead of mixing its files with the first one's. The lock is released
+    by the kernel when the process ends, even by SIGKILL."""
+    path = Path(run_dir) / LOCK_FILE
+    created = not Path(run_dir).exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise HyperganError(f"cannot create run directory {run_dir} ({err.strerror}); choose a writable --run-dir") from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise HyperganError(f"{run_dir} is being written by another hypergan-tf process; wait for it, or choose another --run-dir") from None
+        yield
+    finally:
+        if created and [p.name for p in Path(run_dir).iterdir()] == [LOCK_FILE]:
+            # Failed before writing anything: leave no empty run directory behind.
+            path.unlink(missing_ok=True)
+            Path(run_dir).rmdir()
+        os.close(handle)

@@ -1,0 +1,40 @@
+"""Reopening a trained run: its sampler from config.json and weights, and its test data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypergan_tf.config import TrainConfig
+from hypergan_tf.data import Dataset, load_dataset, resolve_data_dir
+from hypergan_tf.errors import HyperganError
+from hypergan_tf.runs.directory import CONFIG_FILE, WEIGHTS_FILE
+from hypergan_tf.samplers import WeightSampler, build_sampler
+
+
+def load_run(run_dir: str | Path, weights: str = WEIGHTS_FILE) -> tuple[TrainConfig, WeightSampler]:
+    """Rebuild a trained sampler (HyperGAN, baseline or static hypernetwork) from its run
+    directory: the configuration alone rebuilds it, then the weights are loaded."""
+    run_dir = Path(run_dir)
+    config = TrainConfig.load(run_dir / CONFIG_FILE)
+    path = run_dir / weights
+    if not path.is_file():
+        raise HyperganError(f"{path} not found: training in {run_dir} did not finish; train again, or resume it")
+    model = build_sampler(config)
+    try:
+        model.load_weights(path)
+    except Exception as err:  # h5py / Keras raise several types for damaged files
+        raise HyperganError(f"{path} cannot be loaded ({type(err).__name__}: {err}); the file is damaged: train again") from None
+    return config, model
+
+
+def load_test_split(config: TrainConfig, dataset: str | None = None, data_dir=None) -> Dataset:
+    """The test split of `dataset` (default: the run's own) for analysing a run.
+
+    Looked up in `data_dir`, else $HYPERGAN_TF_DATA_DIR, else where the run found its
+    data; its images must fit the run's target network.
+    """
+    data = load_dataset(dataset or config.dataset, resolve_data_dir(data_dir) or config.data_dir, need_train=False)
+    expected = config.resolved_target().input_shape
+    if tuple(data.image_shape) != tuple(expected):
+        raise HyperganError(f"dataset {data.name} has images of shape {data.image_shape}, but the run's networks expect {expected}")
+    return data
