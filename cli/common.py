@@ -65,7 +65,7 @@ def _number_list(text: str, kind, example: str, valid) -> list:
     except ValueError:
         raise click.BadParameter(f"{text!r} is not a comma-separated list of {noun}, e.g. {example}") from None
     if not values or not all(valid(v) for v in values):
-        raise click.BadParameter(f"give positive{'' if kind is int else ', finite'} {noun}, e.g. {example}")
+        raise click.BadParameter(f"give {'positive integers' if kind is int else 'numbers in (0, 1]'}, e.g. {example}")
     return values
 
 
@@ -73,8 +73,9 @@ def int_list(text: str) -> list[int]:
     return _number_list(text, int, "1,5,10,100", lambda v: v >= 1)
 
 
-def float_list(text: str) -> list[float]:
-    return _number_list(text, float, "0.05,0.1,0.3", lambda v: 0 < v < float("inf"))
+def epsilon_list(text: str) -> list[float]:
+    """L-infinity attack sizes on pixels in [0, 1]: each in (0, 1]."""
+    return _number_list(text, float, "0.05,0.1,0.3", lambda v: 0 < v <= 1)
 
 
 def row(values, widths, formats=None) -> str:

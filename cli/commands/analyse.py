@@ -17,7 +17,7 @@ from hypergan_tf.errors import HyperganError
 from hypergan_tf.runs import load_run, load_test_split
 from hypergan_tf.runs.directory import DIVERSITY_FILE, EVALUATION_FILE, RELIABILITY_PLOT, attack_files, ood_files
 from hypergan_tf.samplers import NETWORK_SEED
-from hypergan_tf_cli.common import float_list, int_list, progress_bar, row, writable, write_result
+from hypergan_tf_cli.common import epsilon_list, int_list, progress_bar, row, writable, write_result
 
 
 @click.command()
@@ -87,7 +87,7 @@ def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_pat
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--method", type=click.Choice(["fgsm", "pgd"]), default="fgsm", show_default=True)
-@click.option("--epsilons", default="0.01,0.05,0.1,0.2,0.3", show_default=True, callback=lambda c, p, v: float_list(v), help="L-inf sizes, pixels in [0, 1].")
+@click.option("--epsilons", default="0.01,0.05,0.1,0.2,0.3", show_default=True, callback=lambda c, p, v: epsilon_list(v), help="L-inf sizes, pixels in [0, 1].")
 @click.option("--ensemble-size", type=int, default=10, show_default=True)
 @click.option("--num-examples", type=int, default=1000, show_default=True, help="First N images of the test split.")
 @click.option("--steps", type=int, default=10, show_default=True, help="PGD iterations.")

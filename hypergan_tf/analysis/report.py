@@ -9,6 +9,7 @@ with the plots copied next to it.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -48,19 +49,36 @@ def _points(value) -> str:
     return "" if value is None else f"{100 * value:+.2f}"
 
 
+def _unique_names(runs: list[Path]) -> dict[Path, str]:
+    """Each run's folder name, with as many parent folders as it takes to tell runs apart
+    (g1/run and g2/run), so rows and copied plots never collide."""
+    resolved = {run: run.resolve().parts for run in runs}
+    for depth in range(1, max(len(parts) for parts in resolved.values()) + 1):
+        names = {run: "/".join(parts[-depth:]) for run, parts in resolved.items()}
+        if len(set(names.values())) == len(names):
+            return names
+    return {run: str(run) for run in runs}
+
+
+def _check_writable(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise HyperganError(f"--out {out} is a file; choose a folder")
+    existing = next(parent for parent in [out, *out.parents] if parent.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise HyperganError(f"cannot create {out} ({existing} is not a writable folder); choose a writable --out")
+
+
 def write_report(run_dirs, out: str | Path, compute_missing: bool = True) -> Path:
     runs = [Path(r) for r in run_dirs]
     for run in runs:
         if not (run / CONFIG_FILE).is_file():
             raise HyperganError(f"{run / CONFIG_FILE} not found: is {run} a run directory written by 'hypergan-tf train' or 'baseline'?")
     out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise HyperganError(f"cannot create {out} ({err.strerror}); choose a writable --out") from None
+    _check_writable(out)  # now, before the work; the folder is created only when the report is ready
 
     opened = {run: load_run(run) for run in runs}
-    labels = {run: f"{run.name} ({model.describe()})" for run, (_, model) in opened.items()}
+    names = _unique_names(runs)
+    labels = {run: f"{names[run]} ({model.describe()})" for run, (_, model) in opened.items()}
     evaluations, diversities = {}, {}
     for run in runs:
         config, model = opened[run]
@@ -123,10 +141,14 @@ def write_report(run_dirs, out: str | Path, compute_missing: bool = True) -> Pat
                         + [(lambda row: f"{_pct(row['accuracy'])} / {row['mean_entropy']:.3f} / {row['auroc_entropy']:.3f}" if row else "")(r["epsilons"].get(e)) for e in epsilons])
         lines += [f"### {method.upper()}", ""] + _table(["run", "clean"] + [f"eps {e}" for e in epsilons], rows) + [""]
 
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise HyperganError(f"cannot create {out} ({err.strerror}); choose a writable --out") from None
     plots = []
     for run in runs:
         for png in sorted(p for p in run.glob("*.png") if not is_stale(run, p)):
-            target = out / f"{run.name}_{png.name}"
+            target = out / f"{names[run].replace('/', '_')}_{png.name}"
             shutil.copyfile(png, target)
             plots.append((labels[run], png.stem, target.name))
     if plots:

@@ -15,6 +15,10 @@ def save_networks(model: WeightSampler, out: str | Path, num_networks: int, seed
     if num_networks < 1:
         raise HyperganError("-n must be at least 1")
     out = Path(out)
+    existing = sorted(out.glob("network_*.keras")) if out.is_dir() else []
+    if existing:
+        raise HyperganError(f"{out} already holds sampled networks ({existing[0].name} ...); choose an empty --out folder, "
+                            "or delete them first, so networks of two runs are never mixed")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:

@@ -97,13 +97,13 @@ def export_saved_model(model: WeightSampler, out: str | Path, version: int | Non
     out = Path(out)
     if ensemble_size < 1:
         raise HyperganError("--ensemble-size must be at least 1")
+    if version is not None and version < 0:  # before anything is created
+        raise HyperganError("--version must be a non-negative integer")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise HyperganError(f"cannot create {out} ({err.strerror}); choose a writable --out") from None
     version = next_version(out) if version is None else version
-    if version < 0:
-        raise HyperganError("--version must be a non-negative integer")
     final = out / str(version)
     if final.exists():
         raise HyperganError(f"{final} already exists; TF Serving versions are immutable: pick another --version or leave it out")

@@ -93,7 +93,20 @@ CASES = {
     "batch size 0": (lambda t, r: ["train", "--batch-size", "0", "--run-dir", t / "run"], "--batch-size must be at least 1"),
     "diversity weight < 0": (lambda t, r: ["train", "--diversity-weight", "-1", "--run-dir", t / "run"], "--diversity-weight must be >= 0 (0 turns the term off)"),
     "ensemble sizes not integers": (lambda t, r: ["evaluate", r, "--ensemble-sizes", "1,ten"], "not a comma-separated list"),
+    "non-finite option": (lambda t, r: ["train", "--mixer-noise", "inf", "--run-dir", t / "run"], "--mixer-noise must be a finite number (got inf)"),
+    "attack epsilon above 1": (lambda t, r: ["attack", r, "--epsilons", "0.1,2"], "numbers in (0, 1]"),
+    "attack epsilon nan": (lambda t, r: ["attack", r, "--epsilons", "nan"], "numbers in (0, 1]"),
+    "unknown target file": (lambda t, r: ["train", "--target", t / "missing.json", "--run-dir", t / "run"], "missing.json not found"),
+    "negative export version": (lambda t, r: ["export", r, "--out", t / "run", "--version", "-1"], "--version must be a non-negative integer"),
+    "sample into another run's networks": (lambda t, r: ["sample", r, "-n", "1", "--out", networks_folder(t)], "already holds sampled networks"),
 }
+
+
+def networks_folder(tmp_path):
+    folder = tmp_path / "networks"
+    folder.mkdir()
+    (folder / "network_000.keras").write_bytes(b"another run's network")
+    return folder
 
 
 def empty_class(tmp_path):
