@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
-import math
-
+from hypergan_tf.atomic import write_text
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.objectives.diversity import DIVERSITY_TERMS
-from hypergan_tf.atomic import write_text
-
 
 DEFAULT_LEARNING_RATE = 1e-3
 # The static hypernetwork learns its kernels through a rank-limited linear map: at 1e-3 it
