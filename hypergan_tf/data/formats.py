@@ -54,15 +54,29 @@ def read_idx_split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return images[..., None], labels.astype(np.int32)
 
 
-def read_image_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    """`folder/<class>/*.jpg|png`, classes in sorted order -> images [N, H, W, C], labels [N]."""
-    import tensorflow as tf
-
+def image_folder_classes(folder: Path) -> list[str]:
+    """The class folders of `folder`, sorted; hidden entries (`.ipynb_checkpoints`) are not classes."""
     if not folder.is_dir():
         raise HyperganError(f"{folder} not found; image data sets need train/<class>/ and test/<class>/ folders")
-    classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    classes = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
         raise HyperganError(f"{folder} has no class folders; expected {folder}/<class>/*.jpg")
+    return classes
+
+
+def read_image_folder(folder: Path, classes: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`folder/<class>/*.jpg|png` -> images [N, H, W, C], labels [N]: the label of a class is
+    its index in `classes` (default: this folder's classes, sorted), which the folder's
+    class folders must equal, so that every split labels a class alike."""
+    import tensorflow as tf
+
+    found = image_folder_classes(folder)
+    if classes is not None and found != list(classes):
+        missing, extra = sorted(set(classes) - set(found)), sorted(set(found) - set(classes))
+        raise HyperganError(f"{folder} has other class folders than the training split"
+                            + (f" (missing {missing})" if missing else "") + (f" (extra {extra})" if extra else "")
+                            + "; every split needs the same class folders, or the labels would shift")
+    classes = found
     images, labels = [], []
     for index, cls in enumerate(classes):
         files = sorted(p for p in (folder / cls).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)

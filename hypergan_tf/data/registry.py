@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from hypergan_tf.data.dataset import Dataset
-from hypergan_tf.data.formats import read_idx_split, read_image_folder
+from hypergan_tf.data.formats import image_folder_classes, read_idx_split, read_image_folder
 from hypergan_tf.data.sources import SUBSET_SEED, load_digits, load_tfds
 from hypergan_tf.errors import HyperganError
 
@@ -104,10 +104,31 @@ def _load_offline(folder: Path, name: str, need_train: bool) -> Dataset:
     if any(folder.glob("t10k-images-idx3-ubyte*")):
         arrays = {split: read_idx_split(folder, split) for split in splits}
     elif (folder / "test").is_dir():
-        arrays = {split: read_image_folder(folder / ("test" if split == "t10k" else split)) for split in splits}
+        classes = image_folder_classes(folder / ("train" if need_train else "test"))
+        arrays = {split: read_image_folder(folder / ("test" if split == "t10k" else split), classes) for split in splits}
     else:
         raise _not_found(name, f"{folder} holds neither t10k-images-idx3-ubyte[.gz] nor a test/ image folder")
     test_images, test_labels = arrays["t10k"]
     train_images, train_labels = arrays.get("train", (None, None))
-    num_classes = int(max(test_labels.max(), -1 if train_labels is None else train_labels.max())) + 1
+    num_classes = _check_labels(folder, train_labels, test_labels)
     return Dataset(name, f"offline folder {folder}", num_classes, test_images, test_labels, train_images, train_labels)
+
+
+def _check_labels(folder: Path, train_labels: np.ndarray | None, test_labels: np.ndarray) -> int:
+    """The number of classes, after checking that the labels are 0..C-1 with every class
+    present (in the train split, else the test split, when it has at least ten examples
+    per class: a tiny sample may lack a class) and that the test split has no class the
+    train split lacks: one corrupt label byte must not make a 256-class model."""
+    if len(test_labels) == 0 or (train_labels is not None and len(train_labels) == 0):
+        raise HyperganError(f"{folder}: a split holds no examples; replace its files")
+    reference, split = (test_labels, "test") if train_labels is None else (train_labels, "train")
+    present = np.unique(reference)
+    num_classes = int(present.max()) + 1
+    if len(present) != num_classes and len(reference) >= 10 * num_classes:
+        missing = sorted(set(range(num_classes)) - set(present.tolist()))
+        raise HyperganError(f"{folder}: the {split} labels must run from 0 to C-1 with every class present, but they reach "
+                            f"{num_classes - 1} with no example of {missing[:5]}{' ...' if len(missing) > 5 else ''}; is a label file corrupt?")
+    if train_labels is not None and int(test_labels.max()) >= num_classes:
+        raise HyperganError(f"{folder}: the test labels reach {int(test_labels.max())}, but the train split has classes 0 to "
+                            f"{num_classes - 1} only; is a label file corrupt?")
+    return num_classes

@@ -34,6 +34,9 @@ def load_test_split(config: TrainConfig, dataset: str | None = None, data_dir=No
     data; its images must fit the run's target network.
     """
     data = load_dataset(dataset or config.dataset, resolve_data_dir(data_dir) or config.data_dir, need_train=False)
+    if data.name == config.dataset and config.num_classes is not None and data.num_classes != config.num_classes:
+        raise HyperganError(f"the test split of {data.name} has {data.num_classes} classes, but the run was trained on "
+                            f"{config.num_classes}: is this the same data set the run was trained with?")
     expected = config.resolved_target().input_shape
     if tuple(data.image_shape) != tuple(expected):
         raise HyperganError(f"dataset {data.name} has images of shape {data.image_shape}, but the run's networks expect {expected}")

@@ -127,3 +127,37 @@ def test_digits_is_embedded_and_fits_the_mnist_target():
     assert data.image_shape == (28, 28, 1)
     assert len(data.train_labels) + len(data.test_labels) == 1797
     assert set(data.test_labels) == set(range(10))
+
+
+def test_a_test_split_missing_a_class_is_refused_not_relabelled(tmp_path):
+    """Labels come from the train split's classes: a test split without `dog` would shift
+    `frog` onto label 1 and score a good model near 0%."""
+    write_image_folder(tmp_path / "cifar10")
+    for image in (tmp_path / "cifar10" / "test" / "dog").iterdir():
+        image.unlink()
+    (tmp_path / "cifar10" / "test" / "dog").rmdir()
+    with pytest.raises(HyperganError, match="test has other class folders than the training split \\(missing \\['dog'\\]\\)"):
+        load_dataset("cifar10", tmp_path)
+
+
+def test_hidden_folders_are_not_classes(tmp_path):
+    write_image_folder(tmp_path / "cifar10")
+    (tmp_path / "cifar10" / "test" / ".ipynb_checkpoints").mkdir()
+    data = load_dataset("cifar10", tmp_path)
+    assert data.num_classes == 3
+    np.testing.assert_array_equal(data.test_labels, data.train_labels)
+
+
+def test_a_corrupt_idx_label_is_refused(tmp_path):
+    arrays = make_idx_dataset(tmp_path / "mnist", num_train=3000)  # ten examples per class of 256
+    labels = arrays["train"][1].copy()
+    labels[17] = 255  # one bad byte would otherwise make a 256-class model
+    write_idx(tmp_path / "mnist" / "train-labels-idx1-ubyte.gz", labels)
+    with pytest.raises(HyperganError, match="the train labels must run from 0 to C-1 with every class present, but they reach 255"):
+        load_dataset("mnist", tmp_path)
+    test_labels = arrays["t10k"][1].copy()
+    test_labels[3] = 12
+    write_idx(tmp_path / "mnist" / "train-labels-idx1-ubyte.gz", arrays["train"][1])
+    write_idx(tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz", test_labels)
+    with pytest.raises(HyperganError, match="the test labels reach 12, but the train split has classes 0 to 9 only"):
+        load_dataset("mnist", tmp_path)
