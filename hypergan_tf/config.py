@@ -15,6 +15,9 @@ from hypergan_tf.atomic import write_text
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.objectives.diversity import DIVERSITY_TERMS
 
+# What every config.json written by `train` holds (a `{}` file is not a run's configuration).
+RUN_KEYS = ("method", "dataset", "target", "seed", "num_classes", "input_mean", "input_std")
+
 DEFAULT_LEARNING_RATE = 1e-3
 # The static hypernetwork learns its kernels through a rank-limited linear map: at 1e-3 it
 # underfits (MNIST, 6 epochs, validation 98.04%), at 3e-3 it reaches 98.68% (README).
@@ -111,6 +114,7 @@ class TrainConfig:
             (self.backup_every is None or self.backup_every >= 1, "--backup-every must be at least 1 step"),
             (self.diversity in DIVERSITY_TERMS, "--diversity must be one of " + ", ".join(DIVERSITY_TERMS)),
             (self.embedding_dim >= 1, "--embedding-dim must be at least 1"),
+            (0 <= self.seed < 2**31, "--seed must be in [0, 2**31)"),
             (self.diversity_weight >= 0, "--diversity-weight must be >= 0 (0 turns the term off)"),
             (self.mixer_pretrain_steps >= 0, "--mixer-pretrain-steps must be >= 0"),
             (self.validation_examples >= 0, "--validation-examples must be >= 0"),
@@ -134,11 +138,16 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
+        if not isinstance(values, dict):
+            raise HyperganError(f"a configuration is a JSON object of TrainConfig fields, not {type(values).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise HyperganError(f"config has unknown keys {unknown}; was it written by a newer hypergan-tf?")
-        return cls(**values)
+        try:
+            return cls(**values)
+        except TypeError as err:  # a field of the wrong type, e.g. "epochs": "six"
+            raise HyperganError(f"config has a field of the wrong type ({err})") from None
 
     def save(self, path: Path) -> None:
         """Write atomically: a crash never leaves a half-written config.json."""
@@ -150,7 +159,13 @@ class TrainConfig:
         if not path.is_file():
             raise HyperganError(f"{path} not found: is {path.parent} a run directory written by 'hypergan-tf train'?")
         try:
-            values = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise HyperganError(f"{path} is not valid JSON ({err}); re-run training or restore the file") from None
-        return cls.from_dict(values)
+        missing = sorted(set(RUN_KEYS) - set(values)) if isinstance(values, dict) else []
+        if missing:
+            raise HyperganError(f"{path} lacks {missing}: it was not written by 'hypergan-tf train'; re-run training or restore the file")
+        try:
+            return cls.from_dict(values)
+        except HyperganError as err:
+            raise HyperganError(f"{path}: {err}; re-run training or restore the file") from None

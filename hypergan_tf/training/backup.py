@@ -63,9 +63,11 @@ def read_state(folder: Path) -> dict | None:
         return None
     try:
         state = json.loads(path.read_text())
+        if not (isinstance(state["step"], int) and isinstance(state["epochs_done"], int) and isinstance(state["checkpoint"], str)):
+            raise TypeError("state.json fields of the wrong type")
         (Path(folder) / state["checkpoint"]).stat()
         return state
-    except (json.JSONDecodeError, KeyError, OSError) as err:
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, OSError) as err:
         raise HyperganError(
             f"the backup in {folder} is damaged ({type(err).__name__}); pass --overwrite to start this run again"
         ) from None

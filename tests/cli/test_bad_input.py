@@ -98,8 +98,32 @@ CASES = {
     "attack epsilon nan": (lambda t, r: ["attack", r, "--epsilons", "nan"], "numbers in (0, 1]"),
     "unknown target file": (lambda t, r: ["train", "--target", t / "missing.json", "--run-dir", t / "run"], "missing.json not found"),
     "negative export version": (lambda t, r: ["export", r, "--out", t / "run", "--version", "-1"], "--version must be a non-negative integer"),
+    "config.json not an object": (lambda t, r: ["evaluate", corrupt_copy(r, t, lambda c: (c / "config.json").write_text("[1, 2]"))],
+                                  "a configuration is a JSON object of TrainConfig fields, not list"),
+    "config.json empty object": (lambda t, r: ["evaluate", corrupt_copy(r, t, lambda c: (c / "config.json").write_text("{}"))],
+                                 "lacks ['dataset', 'input_mean'"),
+    "config.json wrong-typed field": (lambda t, r: ["evaluate", corrupt_copy(r, t, edit_config(epochs="six"))], "a field of the wrong type"),
+    "config.json not UTF-8": (lambda t, r: ["evaluate", corrupt_copy(r, t, lambda c: (c / "config.json").write_bytes(b"{\xff\xfe}"))],
+                              "is not valid JSON"),
+    "state.json of the wrong type": (
+        lambda t, r: ["train", "--dataset", "digits", "--run-dir", corrupt_copy(r, t, damage_backup_type), *TINY], "the backup in"),
+    "negative seed": (lambda t, r: ["train", "--seed", "-1", "--run-dir", t / "run"], "--seed must be in [0, 2**31)"),
     "sample into another run's networks": (lambda t, r: ["sample", r, "-n", "1", "--out", networks_folder(t)], "already holds sampled networks"),
 }
+
+
+def edit_config(**changes):
+    def edit(copy):
+        values = json.loads((copy / "config.json").read_text())
+        values.update(changes)
+        (copy / "config.json").write_text(json.dumps(values))
+
+    return edit
+
+
+def damage_backup_type(copy):
+    (copy / "model.weights.h5").unlink()
+    (copy / "checkpoints" / "state.json").write_text('{"step": "ten", "epochs_done": 1, "checkpoint": "x"}')
 
 
 def networks_folder(tmp_path):
