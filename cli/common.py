@@ -97,7 +97,9 @@ def writable(path: Path) -> Path:
         probe.touch()
         probe.unlink()
     except OSError as err:
-        raise HyperganError(f"cannot write {path} ({err.strerror}); choose a writable path with --json") from None
+        blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+        why = f"{blocking} is a file, not a folder" if blocking else err.strerror
+        raise HyperganError(f"cannot write {path} ({why}); choose a writable path with --json") from None
     return path
 
 

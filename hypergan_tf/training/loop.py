@@ -28,6 +28,11 @@ from hypergan_tf.training.callbacks import DivergenceGuard, SamplerSummaries, St
 from hypergan_tf.training.distribution import make_strategy
 
 
+# The seeded batch order of a whole run is built before training (data/pipelines.py): 8 bytes
+# an image seen, so at most 1 GiB; about 1.3 million steps of 100 images.
+MAX_EXAMPLES_SCHEDULED = 2**27
+
+
 def prepare_run_dir(run_dir: Path, config: TrainConfig, overwrite: bool) -> bool:
     """Decide what to do with `run_dir`; returns True when training should resume.
 
@@ -96,6 +101,9 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
     if data_epoch < 1:
         raise HyperganError(f"--batch-size {config.batch_size} is larger than the {len(train_y)} training examples")
     total_steps = config.steps or config.epochs * data_epoch
+    if total_steps * config.batch_size > MAX_EXAMPLES_SCHEDULED:
+        raise HyperganError(f"{total_steps:,} steps of {config.batch_size} images is more than one run schedules "
+                            f"({MAX_EXAMPLES_SCHEDULED:,} images: the batch order is drawn up front); lower --steps or --epochs")
     # A Keras epoch of this fit is one backup interval (by default one pass over the data).
     steps_per_epoch = min(config.backup_every or data_epoch, total_steps)
     epochs = math.ceil(total_steps / steps_per_epoch)
