@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hypergan_tf.config import TrainConfig
@@ -23,7 +24,12 @@ def load_run(run_dir: str | Path, weights: str = WEIGHTS_FILE) -> tuple[TrainCon
     try:
         model.load_weights(path)
     except Exception as err:  # h5py / Keras raise several types for damaged files
-        raise HyperganError(f"{path} cannot be loaded ({type(err).__name__}: {err}); the file is damaged: train again") from None
+        text = " ".join(str(err).split())
+        mismatch = re.search(r"(expected[^.:]*(shape|variables)[^.]*)", text, re.IGNORECASE)
+        if mismatch:  # a file of another target or configuration
+            raise HyperganError(f"{path} holds weights of another model than {run_dir / CONFIG_FILE} describes "
+                                f"({mismatch.group(1)[:160]}): was one of the two files copied from another run?") from None
+        raise HyperganError(f"{path} cannot be loaded ({type(err).__name__}: {text[:200]}); the file is damaged: train again") from None
     return config, model
 
 

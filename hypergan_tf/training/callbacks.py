@@ -49,6 +49,18 @@ class DivergenceGuard(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class TensorBoard(keras.callbacks.TensorBoard):
+    """Keras' TensorBoard callback, with every epoch's scalars written.
+
+    With an integer `update_freq`, Keras (3.15) leaves `record_if(step % update_freq == 0)`
+    active when an epoch ends, so epoch scalars were written only for epochs ending on such
+    a step (on MNIST, with 550-step epochs and update_freq 100: epochs 2, 4 and 6)."""
+
+    def _log_epoch_metrics(self, epoch, logs):
+        with tf.summary.record_if(True):
+            super()._log_epoch_metrics(epoch, logs)
+
+
 class SamplerSummaries(keras.callbacks.Callback):
     """Writes the sampler's summaries under `log_dir` at the end of every epoch."""
 
@@ -66,6 +78,10 @@ class SamplerSummaries(keras.callbacks.Callback):
             hparams_api.hparams({k: v for k, v in self.hparams.items() if isinstance(v, (bool, int, float, str))})
 
     def on_epoch_end(self, epoch, logs=None):
+        with tf.summary.record_if(True):  # whatever batch-level condition another callback left active
+            self._write(epoch)
+
+    def _write(self, epoch):
         model = self.model
         weights = model.sample_networks(model.networks_available(self.num_networks), self.seed)
         self.last_diversity = l2_std_over_mean(weights)

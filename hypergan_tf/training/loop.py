@@ -24,7 +24,7 @@ from hypergan_tf.errors import HyperganError
 from hypergan_tf.runs.directory import CHECKPOINTS, CONFIG_FILE, LOGS, SUMMARY_FILE, WEIGHTS_FILE, locked, remove_run
 from hypergan_tf.samplers import SAMPLERS, build_sampler
 from hypergan_tf.training.backup import RunBackup, read_state, restore
-from hypergan_tf.training.callbacks import DivergenceGuard, SamplerSummaries, StopAtStep
+from hypergan_tf.training.callbacks import DivergenceGuard, SamplerSummaries, StopAtStep, TensorBoard
 from hypergan_tf.training.distribution import make_strategy
 
 
@@ -129,7 +129,7 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
     sampler_summaries = SamplerSummaries(run_dir / LOGS / "sampler", config.summary_networks, config.seed, config.to_dict())
     callbacks = [
         guard,
-        keras.callbacks.TensorBoard(log_dir=str(run_dir / LOGS), update_freq=100),
+        TensorBoard(log_dir=str(run_dir / LOGS), update_freq=100),
         sampler_summaries,
         RunBackup(run_dir / CHECKPOINTS, is_healthy=lambda: guard.diverged_at is None),
         StopAtStep(total_steps),

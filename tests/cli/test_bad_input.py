@@ -109,6 +109,8 @@ CASES = {
         lambda t, r: ["train", "--dataset", "digits", "--run-dir", corrupt_copy(r, t, damage_backup_type), *TINY], "the backup in"),
     "too many steps": (lambda t, r: ["train", "--dataset", "digits", "--steps", str(10**12), "--run-dir", t / "run"], "lower --steps or --epochs"),
     "JSON path under a file": (lambda t, r: ["evaluate", r, "--json", a_file(t) / "e.json"], "plain-file is a file, not a folder"),
+    "weights of another configuration": (lambda t, r: ["evaluate", corrupt_copy(r, t, edit_config(code_dim=16, hidden_units=64))],
+                                         "holds weights of another model than"),
     "negative seed": (lambda t, r: ["train", "--seed", "-1", "--run-dir", t / "run"], "--seed must be in [0, 2**31)"),
     "sample into another run's networks": (lambda t, r: ["sample", r, "-n", "1", "--out", networks_folder(t)], "already holds sampled networks"),
 }
