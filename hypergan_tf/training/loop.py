@@ -163,7 +163,11 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
             "Lower --g-learning-rate (or --beta) and train again with --overwrite"
         )
     model.finish_training()
-    save_weights(model, run_dir / WEIGHTS_FILE)
+    # The final weights are the model alone: an uncompiled copy holds no optimizer state
+    # (which stays in the last backup), a third of the size for Adam.
+    sampler = build_sampler(config, total_steps)
+    sampler.set_weights(model.get_weights())
+    save_weights(sampler, run_dir / WEIGHTS_FILE)
     final = {k: float(v[-1]) for k, v in history.history.items()}
     kept_epoch = None
     if early_stopping is not None and early_stopping.best_weights is not None:
