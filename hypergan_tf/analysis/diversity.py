@@ -15,7 +15,9 @@ from hypergan_tf.targets.symmetry import canonical_weights
 def symmetry_aware_diversity(target: TargetSpec, weights: dict[str, np.ndarray]) -> dict[str, float]:
     """Per layer: mean nearest-neighbour distance between networks' canonical weights,
     relative to their root-mean-square norm (0 = identical networks; scale-free, so
-    layers and models compare)."""
+    layers and models compare). Empty for fewer than two networks: no spread to measure."""
+    if len(next(iter(weights.values()))) < 2:
+        return {}
     result = {}
     for name, features in canonical_weights(target, weights).items():
         features = tf.cast(features, tf.float64)
@@ -28,8 +30,6 @@ def layer_table(target: TargetSpec, weights: dict[str, np.ndarray]) -> dict[str,
     """Per layer: the paper's L2-norm statistics plus `symmetry_aware` (what `diversity`
     prints and writes to diversity.json)."""
     layers = l2_norm_stats(weights)
-    if len(next(iter(weights.values()))) < 2:
-        return layers  # one network: no spread to measure
     for layer, value in symmetry_aware_diversity(target, weights).items():
         layers[layer]["symmetry_aware"] = value
     return layers

@@ -66,8 +66,7 @@ def summarise(probabilities: np.ndarray, labels: np.ndarray, weights: dict[str, 
             "pairwise_disagreement": metrics.pairwise_disagreement(probabilities),
             "l2_std_over_mean": metrics.l2_std_over_mean(weights),
             "ensemble_gain": gains,
-            # Diversity needs two networks (a static hypernetwork or a single network has one).
-            **({"symmetry_aware": symmetry_aware_diversity(target, weights) if len(single) >= 2 else {}} if target is not None else {}),
+            **({"symmetry_aware": symmetry_aware_diversity(target, weights)} if target is not None else {}),
         },
     }
 

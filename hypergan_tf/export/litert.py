@@ -57,7 +57,7 @@ def export_litert(model: WeightSampler, out: str | Path, ensemble_size: int = 10
     functions = {"classifier": classifier}
     sampler_bytes = 4 * sum(int(np.prod(v.shape)) for v in model.trainable_variables)
     if model.noise_dim is not None and sampler_bytes > MAX_SAMPLER_BYTES:
-        print(f"LiteRT sampler.tflite skipped: the sampler has {sampler_bytes / 1e6:.0f} MB of weights, and converting "
+        print(f"LiteRT sampler.tflite skipped: the model has {sampler_bytes / 1e6:.0f} MB of weights, and converting "
               f"more than {MAX_SAMPLER_BYTES / 1e6:.0f} MB exhausts memory (use the SavedModel's sample_weights instead)",
               file=sys.stderr)
     elif model.noise_dim is not None:

@@ -8,19 +8,15 @@ baselines (baselines.py) and Ha et al.'s static hypernetwork (static_hypernet.py
 from __future__ import annotations
 
 from hypergan_tf.samplers.base import NETWORK_SEED, WeightSampler, fixed_noise
+from hypergan_tf.samplers.baselines import METHODS as BASELINE_METHODS
 from hypergan_tf.samplers.baselines import BaselineEnsemble
 from hypergan_tf.samplers.hypergan import HyperGAN
 from hypergan_tf.samplers.static_hypernet import StaticHypernet
 
-SAMPLERS: dict[str, type[WeightSampler]] = {
-    "hypergan": HyperGAN,
-    "ensemble": BaselineEnsemble,
-    "single": BaselineEnsemble,
-    "mc-dropout": BaselineEnsemble,
-    "static-hypernet": StaticHypernet,
-}
-BASELINE_METHODS = ("ensemble", "mc-dropout", "single")  # `hypergan-tf baseline --method`
-TRAIN_METHODS = ("hypergan", "static-hypernet")  # `hypergan-tf train --method`
+# Every --method (`train`'s and `baseline`'s) -> the sampler class that implements it.
+SAMPLERS: dict[str, type[WeightSampler]] = {"hypergan": HyperGAN, **{method: BaselineEnsemble for method in BASELINE_METHODS},
+                                            "static-hypernet": StaticHypernet}
+TRAIN_METHODS = tuple(method for method in SAMPLERS if method not in BASELINE_METHODS)  # `hypergan-tf train --method`
 
 
 def build_sampler(config, total_steps: int = 1) -> WeightSampler:

@@ -13,6 +13,7 @@ without branching on the method.
 
 from __future__ import annotations
 
+import abc
 from typing import TYPE_CHECKING
 
 import keras
@@ -36,7 +37,7 @@ def fixed_noise(num_networks: int, noise_dim: int, seed: int = NETWORK_SEED) -> 
     return np.random.default_rng(seed).standard_normal((num_networks, noise_dim)).astype(np.float32)
 
 
-class WeightSampler(keras.Model):
+class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
     """Base class of every model that produces target networks.
 
     Subclasses set `target`, `input_mean`, `input_std` and implement `network_weights`;
@@ -51,10 +52,10 @@ class WeightSampler(keras.Model):
     max_networks: int | None = None  # distinct networks it can give; None: as many as asked
 
     # ---- sampling -------------------------------------------------------------
+    @abc.abstractmethod
     def network_weights(self, num_networks: int, seed: int = NETWORK_SEED) -> dict[str, tf.Tensor]:
         """`num_networks` networks drawn from `seed` (the same ones for the same seed), as
         tensors [n, *param_shape] keyed "<layer>/<kernel|bias>"."""
-        raise NotImplementedError
 
     def sample_networks(self, num_networks: int, seed: int = NETWORK_SEED, chunk: int = 100) -> dict[str, np.ndarray]:
         """`network_weights` as NumPy arrays, computed `chunk` networks at a time where the
@@ -108,10 +109,10 @@ class WeightSampler(keras.Model):
         return self.optimizer.iterations
 
     @classmethod
+    @abc.abstractmethod
     def from_train_config(cls, config: "TrainConfig", target: TargetSpec, total_steps: int = 1) -> "WeightSampler":
         """A freshly initialised sampler as `config` describes; `total_steps` is the length
         of training (for schedules)."""
-        raise NotImplementedError
 
     @classmethod
     def check_config(cls, config: "TrainConfig", target: TargetSpec) -> None:

@@ -19,6 +19,7 @@ Batched activations travel with a layout tag:
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 from typing import ClassVar
@@ -43,7 +44,7 @@ POSITIVELY_HOMOGENEOUS = ("leaky_relu", "relu")
 
 
 @dataclasses.dataclass(frozen=True)
-class TargetLayer:
+class TargetLayer(abc.ABC):
     """One layer of a target network; `in_units` is filled in by `TargetSpec` from the
     layer before it (input channels of a conv, input features of a dense layer)."""
 
@@ -57,8 +58,9 @@ class TargetLayer:
 
     # ---- shapes ---------------------------------------------------------------
     @property
+    @abc.abstractmethod
     def kernel_shape(self) -> tuple[int, ...]:
-        raise NotImplementedError
+        """The kernel of one network: units on the last axis, inputs on `kernel_input_axis`."""
 
     @property
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -73,25 +75,25 @@ class TargetLayer:
         """True when its units carry the scaling symmetry (see POSITIVELY_HOMOGENEOUS)."""
         return self.activation in POSITIVELY_HOMOGENEOUS
 
+    @abc.abstractmethod
     def resolve(self, input_shape: tuple[int, ...], where: str) -> tuple["TargetLayer", tuple[int, ...]]:
         """(this layer with `in_units` set, its output shape) for an input of `input_shape`."""
-        raise NotImplementedError
 
     # ---- computation ----------------------------------------------------------
+    @abc.abstractmethod
     def forward(self, x, layout: str, kernel, bias):
         """K networks at once: (x, layout) -> (y, layout); kernel [K, *kernel_shape], bias [K, units]."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def forward_one(self, x, kernel, bias):
         """One network, textbook order (layer -> bias -> activation -> pooling): the reference."""
-        raise NotImplementedError
 
     def activate(self, x):
         return ACTIVATIONS[self.activation][0](x)
 
+    @abc.abstractmethod
     def keras_layers(self, input_is_flat: bool) -> list[keras.layers.Layer]:
         """Ordinary Keras layers computing this layer; the one holding [kernel, bias] is named `name`."""
-        raise NotImplementedError
 
     def _keras_activation(self) -> list[keras.layers.Layer]:
         factory = ACTIVATIONS[self.activation][1]

@@ -85,8 +85,7 @@ class SamplerSummaries(keras.callbacks.Callback):
         model = self.model
         weights = model.sample_networks(model.networks_available(self.num_networks), self.seed)
         self.last_diversity = l2_std_over_mean(weights)
-        # Diversity needs two networks; a static hypernetwork or a single network has one.
-        self.last_symmetry_aware = symmetry_aware_diversity(model.target, weights) if len(next(iter(weights.values()))) >= 2 else {}
+        self.last_symmetry_aware = symmetry_aware_diversity(model.target, weights)
         step = epoch + 1
         with self.writer.as_default():
             for layer, value in self.last_diversity.items():

@@ -79,3 +79,11 @@ def test_a_sampler_for_a_target_from_a_json_file_reopens_after_the_file_is_gone(
     spec.unlink()
     _, model = load_run(tmp_path / "run")
     assert model.target.param_shapes["out/kernel"] == (14 * 14 * 4, 10)
+
+
+def test_a_sampler_must_implement_the_interface():
+    class Incomplete(WeightSampler):  # no network_weights, no from_train_config
+        pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        Incomplete()

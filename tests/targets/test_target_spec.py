@@ -135,3 +135,13 @@ def test_bad_json_specs_name_the_layer(tmp_path, layers, message):
     path.write_text(json.dumps({"input_shape": [28, 28, 1], "num_classes": 10, "layers": layers}))
     with pytest.raises(HyperganError, match=message):
         get_target(str(path))
+
+
+def test_a_layer_kind_must_implement_the_interface():
+    from hypergan_tf.targets import TargetLayer
+
+    class Pool(TargetLayer):  # no shapes, no forward
+        kind = "pool"
+
+    with pytest.raises(TypeError, match="abstract"):
+        Pool("p", 3)
