@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from hypergan_tf.atomic import write_json
 from hypergan_tf.config import TrainConfig
@@ -76,6 +77,13 @@ def int_list(text: str) -> list[int]:
 def epsilon_list(text: str) -> list[float]:
     """L-infinity attack sizes on pixels in [0, 1]: each in (0, 1]."""
     return _number_list(text, float, "0.05,0.1,0.3", lambda v: 0 < v <= 1)
+
+
+def config_from_options(ctx: click.Context, **values) -> TrainConfig:
+    """The TrainConfig of a command's options: an option the user did not give takes the
+    data set's own default where it has one (config.DATASET_DEFAULTS), else the option's."""
+    given = {name for name in ctx.params if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT}
+    return TrainConfig.for_dataset(values, given)
 
 
 def row(values, widths, formats=None) -> str:

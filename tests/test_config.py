@@ -32,3 +32,16 @@ def test_unknown_method_and_diversity_term_list_the_registries():
         TrainConfig(method="neat")
     with pytest.raises(HyperganError, match="--diversity must be one of predictions, errors, probes, weights, function"):
         TrainConfig(diversity="entropy")
+
+
+def test_a_data_sets_own_defaults_fill_only_the_options_not_given():
+    config = TrainConfig.for_dataset({"dataset": "toy-cubic", "steps": 50, "batch_size": 100}, given={"steps"})
+    assert config.steps == 50 and config.batch_size == 20 and config.target == "regression-mlp"
+    assert TrainConfig.for_dataset({"dataset": "digits", "steps": 7}) == TrainConfig(dataset="digits", steps=7)
+
+
+def test_regression_runs_take_only_the_diversity_terms_that_fit_them():
+    with pytest.raises(HyperganError, match="--diversity errors does not fit toy-cubic, a regression data set; choose one of: weights"):
+        TrainConfig(dataset="toy-cubic", likelihood="gaussian", diversity="errors")
+    assert TrainConfig(dataset="toy-cubic", likelihood="gaussian", diversity="weights").task == "regression"
+    assert TrainConfig().task == "classification"

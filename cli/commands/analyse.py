@@ -9,13 +9,13 @@ import click
 
 from hypergan_tf.analysis.attacks import attack as run_attack
 from hypergan_tf.analysis.diversity import layer_table
-from hypergan_tf.analysis.evaluate import evaluate as run_evaluation
+from hypergan_tf.analysis.evaluate import evaluate_task
 from hypergan_tf.analysis.ood import ood as run_ood
 from hypergan_tf.analysis.report import write_report
 from hypergan_tf.data import DATASETS
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.runs import load_run, load_test_split
-from hypergan_tf.runs.directory import DIVERSITY_FILE, EVALUATION_FILE, RELIABILITY_PLOT, attack_files, ood_files
+from hypergan_tf.runs import load_run, load_test_split, require_task
+from hypergan_tf.runs.directory import DIVERSITY_FILE, EVALUATION_FILE, EVALUATION_PLOTS, attack_files, ood_files
 from hypergan_tf.samplers import NETWORK_SEED
 from hypergan_tf_cli.common import epsilon_list, int_list, progress_bar, row, writable, write_result
 
@@ -24,17 +24,26 @@ from hypergan_tf_cli.common import epsilon_list, int_list, progress_bar, row, wr
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--dataset", type=click.Choice(DATASETS), default=None, help="Test split to use (default: the run's data set).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
-@click.option("--ensemble-sizes", default="1,5,10,100", show_default=True, callback=lambda c, p, v: int_list(v))
+@click.option("--ensemble-sizes", default="1,5,10,100", show_default=True, callback=lambda c, p, v: int_list(v),
+              help="Classification runs; a regression run's ensemble is all --num-networks networks.")
 @click.option("--num-networks", type=int, default=100, show_default=True, help="Networks sampled for single-network statistics.")
 @click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks (export and sample draw the same ones).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the results here (default: RUN/evaluation.json).")
 def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, json_path):
-    """Test accuracy of single sampled networks and of ensembles, calibration and diversity."""
+    """Test accuracy of single sampled networks and of ensembles, calibration and diversity
+    (a regression run: RMSE and predictive std inside and outside the training range)."""
     config, model = load_run(run_dir)
     data = load_test_split(config, dataset, data_dir)
     path = writable(Path(json_path) if json_path else Path(run_dir) / EVALUATION_FILE)
+    plot = Path(run_dir) / EVALUATION_PLOTS[data.task]
     with progress_bar("evaluating") as progress:
-        result = run_evaluation(model, data, ensemble_sizes, num_networks, seed, progress, Path(run_dir) / RELIABILITY_PLOT)
+        result = evaluate_task(model, data, ensemble_sizes, num_networks, seed, progress, plot)
+    PRINTERS[data.task](result, plot)
+    write_result(path, result)
+    click.echo(f"wrote {path}")
+
+
+def _print_classification(result: dict, plot: Path) -> None:
     single = result["single_network"]
     click.echo(f"dataset {result['dataset']}, {result['num_test_examples']} test examples")
     click.echo(f"single network: accuracy {single['accuracy_mean']:.4f} +- {single['accuracy_std']:.4f} over {single['num_networks']} networks")
@@ -53,8 +62,25 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
         click.echo("symmetry-aware diversity (NN distance modulo scaling): " + ", ".join(f"{k} {v:.3f}" for k, v in diversity["symmetry_aware"].items()))
     if single["num_networks"] > 1:
         click.echo("L2 std/mean: " + ", ".join(f"{k} {v:.3f}" for k, v in diversity["l2_std_over_mean"].items()))
-    write_result(path, result)
-    click.echo(f"wrote {path}")
+
+
+def _print_regression(result: dict, plot: Path) -> None:
+    low, high = result["training_range"]
+    click.echo(f"dataset {result['dataset']}, {result['num_test_examples']} test examples, {result['num_networks']} networks "
+               f"(seed {result['seed']}), {result['likelihood']} likelihood, noise std {result['noise_std']:g}")
+    widths, formats = (-18, 6, 8, 8, 8, 13, 15), (None, None, ".3f", ".3f", ".3f", ".3f", ".3f")
+    click.echo(row(("region", "points", "rmse", "truth", "nll", "std networks", "std predictive"), widths))
+    for name, label in (("inside", f"inside [{low:g}, {high:g}]"), ("outside", "outside"), ("all", "all")):
+        line = result[name]
+        click.echo(row((label, line["num_examples"], line["rmse"], line.get("rmse_to_truth", ""), line["nll"],
+                        line["std_networks"], line["std_predictive"]), widths, formats))
+    ratio = result["std_ratio_outside_inside"]
+    click.echo(f"std outside / inside: networks {ratio['networks']:.2f}x, predictive (noise included) {ratio['predictive']:.2f}x")
+    click.echo(f"plot: {plot}")
+
+
+# Dataset.task -> how `evaluate` prints its result.
+PRINTERS = {"classification": _print_classification, "regression": _print_regression}
 
 
 @click.command()
@@ -68,6 +94,7 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
 def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_path):
     """Out-of-distribution detection: AUROC/AUPR of entropy, variance and mutual information."""
     config, model = load_run(run_dir)
+    require_task(config, "classification", "ood")
     inside, outside = load_test_split(config, data_dir=data_dir), load_test_split(config, out_dataset, data_dir)
     default_json, default_plot = ood_files(out_dataset)
     plot_path = Path(plot_path) if plot_path else Path(run_dir) / default_plot
@@ -98,6 +125,7 @@ def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_pat
 def attack(run_dir, method, epsilons, ensemble_size, num_examples, steps, data_dir, seed, json_path, plot_path):
     """FGSM/PGD against the ensemble: accuracy, entropy and detection AUROC per epsilon."""
     config, model = load_run(run_dir)
+    require_task(config, "classification", "attack")
     data = load_test_split(config, data_dir=data_dir)
     default_json, default_plot = attack_files(method)
     plot_path = Path(plot_path) if plot_path else Path(run_dir) / default_plot

@@ -22,5 +22,4 @@ def datasets(data_dir, check_name):
             click.echo(f"{name:10} not found ({err})")
             continue
         train_count = 0 if data.train_labels is None else len(data.train_labels)
-        click.echo(f"{name:10} {train_count:6d} train / {len(data.test_labels):5d} test, {data.num_classes} classes, "
-                   f"images {data.image_shape}, from {data.source}")
+        click.echo(f"{name:10} {train_count:6d} train / {len(data.test_labels):5d} test, {data.describe()}, from {data.source}")

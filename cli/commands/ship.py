@@ -10,7 +10,7 @@ import click
 
 from hypergan_tf.export import export_litert, export_saved_model, save_networks
 from hypergan_tf.export.serving_client import predict_files
-from hypergan_tf.runs import load_run
+from hypergan_tf.runs import load_run, require_task
 from hypergan_tf.samplers import NETWORK_SEED
 from hypergan_tf_cli.common import row
 
@@ -24,7 +24,8 @@ from hypergan_tf_cli.common import row
 @click.option("--litert", "--tflite", "litert", is_flag=True, help="Also write OUT/litert/classifier.tflite (and sampler.tflite for a sampler with a latent space).")
 def export(run_dir, out, version, ensemble_size, seed, litert):
     """Export a SavedModel for TF Serving (and LiteRT files) from a trained run."""
-    _, model = load_run(run_dir)
+    config, model = load_run(run_dir)
+    require_task(config, "classification", "export")  # its signatures return class probabilities
     path = export_saved_model(model, out, version, ensemble_size, seed)
     signatures = "serving_default" + (", sample_weights" if model.noise_dim is not None else "")
     click.echo(f"wrote SavedModel {path} (signatures {signatures}; {model.networks_available(ensemble_size)} networks, seed {seed})")
@@ -40,7 +41,8 @@ def export(run_dir, out, version, ensemble_size, seed, litert):
 @click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Network i is the i-th network evaluate and export draw.")
 def sample(run_dir, num_networks, out, seed):
     """Save sampled networks as standalone .keras models of ordinary Keras layers."""
-    _, model = load_run(run_dir)
+    config, model = load_run(run_dir)
+    require_task(config, "classification", "sample")  # the saved networks end in a softmax
     paths = save_networks(model, out, num_networks, seed)
     click.echo(f"wrote {len(paths)} networks to {out} ({paths[0].name} ... {paths[-1].name}); "
                "keras.models.load_model opens them without hypergan-tf")

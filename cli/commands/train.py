@@ -11,11 +11,13 @@ from hypergan_tf.data import TRAINABLE_DATASETS
 from hypergan_tf.objectives.diversity import DIVERSITY_TERMS
 from hypergan_tf.samplers import BASELINE_METHODS, TRAIN_METHODS
 from hypergan_tf.training import train as run_training
-from hypergan_tf_cli.common import DEFAULTS, TargetType
+from hypergan_tf_cli.common import DEFAULTS, TargetType, config_from_options
+
+DATASET_HELP = "toy-cubic (1D regression) has its own defaults for the options not given (config.DATASET_DEFAULTS), e.g. --target regression-mlp, --steps 3000."
 
 
 @click.command()
-@click.option("--dataset", type=click.Choice(TRAINABLE_DATASETS), default=DEFAULTS.dataset, show_default=True)
+@click.option("--dataset", type=click.Choice(TRAINABLE_DATASETS), default=DEFAULTS.dataset, show_default=True, help=DATASET_HELP)
 @click.option("--run-dir", type=click.Path(file_okay=False), required=True, help="Where config, checkpoints and TensorBoard logs go.")
 @click.option("--method", type=click.Choice(TRAIN_METHODS), default=DEFAULTS.method, show_default=True,
               help="hypergan: a generator of networks; static-hypernet: Ha et al.'s static hypernetwork (one network).")
@@ -44,6 +46,7 @@ from hypergan_tf_cli.common import DEFAULTS, TargetType
 @click.option("--batch-norm-affine/--no-batch-norm-affine", default=DEFAULTS.batch_norm_affine, show_default=True,
               help="Learned scale and shift in the batch norm; without them the generators cannot scale the noise away.")
 @click.option("--mixer-pretrain-steps", type=int, default=DEFAULTS.mixer_pretrain_steps, show_default=True, help="Match the codes' mean/covariance to N(0, I) first.")
+@click.option("--noise-std", type=float, default=DEFAULTS.noise_std, show_default=True, help="Regression data sets: the Gaussian likelihood's fixed noise std.")
 @click.option("--embedding-dim", type=int, default=DEFAULTS.embedding_dim, show_default=True, help="static-hypernet: N_z = d, size of each layer embedding.")
 @click.option("--hyper-layers", default=None, help="static-hypernet: comma-separated layers whose kernels are generated (default: all but the first and last).")
 @click.option("--backup-every", type=int, default=None, help="Steps between backups (default: one pass over the data). Re-running the same command resumes from the last one.")
@@ -53,10 +56,11 @@ from hypergan_tf_cli.common import DEFAULTS, TargetType
               help="tf.distribute: one device, all local devices, or the workers in $TF_CONFIG.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Offline data sets as DIR/<dataset>/ (default: $HYPERGAN_TF_DATA_DIR, else TensorFlow Datasets).")
 @click.option("--overwrite", is_flag=True, help="Replace a run already in --run-dir.")
-def train(run_dir, data_dir, overwrite, no_mixer, **options):
+@click.pass_context
+def train(ctx, run_dir, data_dir, overwrite, no_mixer, **options):
     """Train a HyperGAN (or a static hypernetwork); writes RUN/config.json, checkpoints and TensorBoard logs."""
 
-    config = TrainConfig(use_mixer=not no_mixer, **options)
+    config = config_from_options(ctx, use_mixer=not no_mixer, **options)
     verbose = 1 if sys.stdout.isatty() else 2
     summary = run_training(config, run_dir, data_dir=data_dir, overwrite=overwrite, verbose=verbose)
     _report_training(summary, config, run_dir)
@@ -85,7 +89,7 @@ def _report_training(summary: dict, config: TrainConfig, run_dir) -> None:
 
 @click.command()
 @click.option("--method", type=click.Choice(BASELINE_METHODS), required=True)
-@click.option("--dataset", type=click.Choice(TRAINABLE_DATASETS), default=DEFAULTS.dataset, show_default=True)
+@click.option("--dataset", type=click.Choice(TRAINABLE_DATASETS), default=DEFAULTS.dataset, show_default=True, help=DATASET_HELP)
 @click.option("--run-dir", type=click.Path(file_okay=False), required=True)
 @click.option("--target", type=TargetType(), default=DEFAULTS.target, show_default=True)
 @click.option("--members", type=int, default=DEFAULTS.members, show_default=True, help="ensemble: independently initialised networks.")
@@ -94,14 +98,16 @@ def _report_training(summary: dict, config: TrainConfig, run_dir) -> None:
 @click.option("--epochs", type=int, default=DEFAULTS.epochs, show_default=True)
 @click.option("--steps", type=int, default=None)
 @click.option("--batch-size", type=int, default=DEFAULTS.batch_size, show_default=True)
+@click.option("--noise-std", type=float, default=DEFAULTS.noise_std, show_default=True, help="Regression data sets: the Gaussian likelihood's fixed noise std.")
 @click.option("--learning-rate", "g_learning_rate", type=float, default=DEFAULTS.g_learning_rate, show_default=True, help="Adam, cosine decay.")
 @click.option("--backup-every", type=int, default=None)
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--overwrite", is_flag=True)
-def baseline(run_dir, data_dir, overwrite, **options):
+@click.pass_context
+def baseline(ctx, run_dir, data_dir, overwrite, **options):
     """Train a baseline with the same target network: random-start ensemble, MC dropout or single."""
 
-    config = TrainConfig(**options)
+    config = config_from_options(ctx, **options)
     summary = run_training(config, run_dir, data_dir=data_dir, overwrite=overwrite, verbose=1 if sys.stdout.isatty() else 2)
     _report_training(summary, config, run_dir)

@@ -1,5 +1,10 @@
 """`evaluate(sampler, data)`: accuracy of single sampled networks and of ensembles, plus diversity.
 
+This is the evaluation of a classification data set; `EVALUATIONS` maps each task of a
+data set (`Dataset.task`) to its evaluation, and `evaluate_task` picks it: a regression
+set's is analysis/regression.py (RMSE and predictive std inside and outside the
+training range).
+
 The JSON it returns has a fixed shape that other tools read (fractions in [0, 1])::
 
     {"dataset": "mnist", "num_test_examples": 10000,
@@ -27,6 +32,7 @@ import numpy as np
 from hypergan_tf.analysis import metrics
 from hypergan_tf.analysis.diversity import symmetry_aware_diversity
 from hypergan_tf.analysis.predict import predict_probabilities
+from hypergan_tf.analysis.regression import evaluate_regression
 from hypergan_tf.atomic import save_figure
 from hypergan_tf.data import Dataset
 from hypergan_tf.errors import HyperganError
@@ -113,3 +119,18 @@ def plot_reliability(probabilities: np.ndarray, labels: np.ndarray, size: int, p
     axis.legend()
     figure.tight_layout()
     save_figure(figure, path)
+
+
+def _evaluate_regression(model, data, ensemble_sizes, num_networks, seed, progress, plot) -> dict:
+    return evaluate_regression(model, data, num_networks, seed, progress, plot)  # one ensemble: all the networks
+
+
+# Dataset.task -> its evaluation (model, data, ensemble_sizes, num_networks, seed, progress, plot path) -> dict.
+EVALUATIONS = {"classification": evaluate, "regression": _evaluate_regression}
+
+
+def evaluate_task(model: WeightSampler, data: Dataset, ensemble_sizes=DEFAULT_ENSEMBLE_SIZES, num_networks: int = 100,
+                  seed: int = NETWORK_SEED, progress=None, plot: str | Path | None = None) -> dict:
+    """The evaluation of `data`'s task; `plot` is its figure (reliability diagram, or the
+    regression plot: runs/directory.EVALUATION_PLOTS names them)."""
+    return EVALUATIONS[data.task](model, data, ensemble_sizes, num_networks, seed, progress, plot)

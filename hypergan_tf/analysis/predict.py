@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from hypergan_tf.data.pipelines import as_inputs
 from hypergan_tf.samplers import WeightSampler
 
 
@@ -26,7 +27,14 @@ def predict_probabilities(
     `images` are uint8 or floats in [0, 1]; `progress(done, total)` is called after
     each chunk.
     """
-    classify = tf.function(lambda x, w: tf.nn.softmax(model.classify(x, w)))
+    return predict_outputs(model, images, weights, network_chunk, image_batch, progress, activation=tf.nn.softmax)
+
+
+def predict_outputs(model: WeightSampler, images: np.ndarray, weights: dict[str, np.ndarray], network_chunk: int = 10,
+                    image_batch: int = 500, progress=None, activation=tf.identity) -> np.ndarray:
+    """`activation` of every network's outputs on every input, [n_networks, n_inputs, outputs]:
+    the raw outputs by default (a regression network's predictions)."""
+    classify = tf.function(lambda x, w: activation(model.classify(x, w)))
     num_networks = next(iter(weights.values())).shape[0]
     total = -(-num_networks // network_chunk) * -(-len(images) // image_batch)
     done = 0
@@ -35,9 +43,7 @@ def predict_probabilities(
         chunk = {name: tf.constant(value[n0 : n0 + network_chunk]) for name, value in weights.items()}
         columns = []
         for i0 in range(0, len(images), image_batch):
-            batch = images[i0 : i0 + image_batch]
-            if batch.dtype == np.uint8:
-                batch = batch.astype(np.float32) / 255.0
+            batch = as_inputs(images[i0 : i0 + image_batch])
             columns.append(classify(tf.constant(batch), chunk).numpy())
             done += 1
             if progress is not None:

@@ -17,7 +17,7 @@ from hypergan_tf.analysis.diversity import layer_table
 from hypergan_tf.analysis.evaluate import evaluate
 from hypergan_tf.atomic import write_json, write_text
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.runs import load_run, load_test_split
+from hypergan_tf.runs import load_run, load_test_split, require_task
 from hypergan_tf.runs.directory import CONFIG_FILE, DIVERSITY_FILE, EVALUATION_FILE, attack_files, is_stale, ood_files
 
 
@@ -77,6 +77,8 @@ def write_report(run_dirs, out: str | Path, compute_missing: bool = True) -> Pat
     _check_writable(out)  # now, before the work; the folder is created only when the report is ready
 
     opened = {run: load_run(run) for run in runs}
+    for run, (config, _) in opened.items():
+        require_task(config, "classification", f"report ({run})")
     names = _unique_names(runs)
     labels = {run: f"{names[run]} ({model.describe()})" for run, (_, model) in opened.items()}
     evaluations, diversities = {}, {}

@@ -9,8 +9,16 @@ import numpy as np
 import tensorflow as tf
 
 
+def as_inputs(images: np.ndarray) -> np.ndarray:
+    """What the networks read, as float32: uint8 images -> pixels in [0, 1]; float inputs
+    (a regression set's) as they are."""
+    return images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images.astype(np.float32)
+
+
 def _to_pixels(images, labels):
-    return tf.cast(images, tf.float32) / 255.0, labels
+    if images.dtype == tf.uint8:
+        return tf.cast(images, tf.float32) / 255.0, labels
+    return tf.cast(images, tf.float32), labels
 
 
 def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, num_batches: int, first_batch: int = 0,
@@ -44,7 +52,7 @@ def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, se
 
 
 def evaluation_batches(images: np.ndarray, labels: np.ndarray, batch_size: int) -> tf.data.Dataset:
-    """uint8 images -> batches of float pixels in [0, 1], in order."""
+    """uint8 images -> batches of float pixels in [0, 1] (float inputs as they are), in order."""
     ds = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
     return ds.map(_to_pixels, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 

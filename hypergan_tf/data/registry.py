@@ -6,7 +6,8 @@ Where a data set comes from, in order:
      (`train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]`, `t10k-*`), or
      image folders `train/<class>/*.jpg|png` and `test/<class>/*.jpg|png`;
   2. TensorFlow Datasets (downloads on first use where there is a network);
-  3. `digits` is scikit-learn's bundled set and needs neither.
+  3. `digits` is scikit-learn's bundled set and needs neither; `toy-cubic` (the 1D
+     regression of Hernandez-Lobato & Adams) is generated from a fixed seed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from hypergan_tf.data.dataset import Dataset
 from hypergan_tf.data.formats import image_folder_classes, read_idx_split, read_image_folder
-from hypergan_tf.data.sources import SUBSET_SEED, load_digits, load_tfds
+from hypergan_tf.data.sources import SUBSET_SEED, load_digits, load_tfds, load_toy_cubic
 from hypergan_tf.errors import HyperganError
 
 DATA_DIR_ENV = "HYPERGAN_TF_DATA_DIR"
@@ -32,7 +33,10 @@ SOURCES = {
     "cifar5-other": ("cifar10", "cifar10", False),  # test images of classes 5-9: cifar5's OOD set
     "notmnist": ("notmnist", None, False),
     "digits": (None, None, True),
+    "toy-cubic": (None, None, True),
 }
+# Data sets that need no files: bundled or generated in memory.
+BUILT_IN = {"digits": load_digits, "toy-cubic": load_toy_cubic}
 DATASETS = tuple(SOURCES)
 TRAINABLE_DATASETS = tuple(name for name, (_, _, has_train) in SOURCES.items() if has_train)
 
@@ -55,8 +59,8 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, need_t
     folder, tfds_name, has_train = SOURCES[name]
     if need_train and not has_train:
         raise HyperganError(f"dataset {name!r} has only a test split: use it with evaluate, not for training")
-    if name == "digits":
-        base = load_digits()
+    if name in BUILT_IN:
+        base = BUILT_IN[name]()
     else:
         root = resolve_data_dir(data_dir)
         if root is not None:

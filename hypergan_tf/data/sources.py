@@ -46,3 +46,32 @@ def load_digits() -> Dataset:
     order = np.random.default_rng(SUBSET_SEED).permutation(len(labels))
     test, train = order[:360], order[360:]
     return Dataset("digits", "scikit-learn (bundled)", 10, images[test], labels[test], images[train], labels[train])
+
+
+# The toy regression of Hernandez-Lobato & Adams (2015), used by the HyperGAN paper to show
+# predictive uncertainty: y = x^3 + eps, eps ~ N(0, 3^2), 20 training inputs ~ U[-4, 4].
+TOY_SEED = 0  # the data are fixed, whatever the training seed
+TOY_TRAIN_RANGE = (-4.0, 4.0)
+TOY_TRAIN_POINTS = 20
+TOY_NOISE_STD = 3.0
+TOY_TEST_RANGE = (-6.0, 6.0)  # a grid, so evaluate sees inside and outside the training range
+TOY_TEST_POINTS = 241  # step 0.05
+
+
+def cubic(x: np.ndarray) -> np.ndarray:
+    return x**3
+
+
+def load_toy_cubic() -> Dataset:
+    """20 training points (x, x^3 + noise), x ~ U[-4, 4]; the test split a grid of 241
+    points over [-6, 6] with its own noise, all drawn from TOY_SEED. Inputs are float32
+    [N, 1], targets float32 [N]."""
+    rng = np.random.default_rng(TOY_SEED)
+    train_x = rng.uniform(*TOY_TRAIN_RANGE, TOY_TRAIN_POINTS)
+    train_y = cubic(train_x) + TOY_NOISE_STD * rng.standard_normal(TOY_TRAIN_POINTS)
+    test_x = np.linspace(*TOY_TEST_RANGE, TOY_TEST_POINTS)
+    test_y = cubic(test_x) + TOY_NOISE_STD * rng.standard_normal(TOY_TEST_POINTS)
+    as_inputs = lambda x: x.astype(np.float32)[:, None]  # noqa: E731
+    return Dataset("toy-cubic", f"generated (y = x^3 + N(0, {TOY_NOISE_STD:g}^2), seed {TOY_SEED})", 1,
+                   as_inputs(test_x), test_y.astype(np.float32), as_inputs(train_x), train_y.astype(np.float32),
+                   task="regression", input_range=TOY_TRAIN_RANGE, truth=cubic)

@@ -31,8 +31,8 @@ from hypergan_tf.targets.symmetry import EPSILON, canonical_weights
 class StepOutputs:
     """What a diversity term may look at in one training step."""
 
-    logits: tf.Tensor  # [K, B, classes]
-    labels: tf.Tensor  # [B]
+    logits: tf.Tensor  # [K, B, classes]: the outputs (a regression network's: [K, B, 1])
+    labels: tf.Tensor  # [B]: the targets
     images: tf.Tensor  # [B, *input_shape], pixels in [0, 1]
     weights: dict  # the K networks' weights, [K, ...]
     classify: Callable  # (images, weights) -> logits [K, B', classes]
@@ -44,16 +44,17 @@ class DiversityTerm:
     name: str
     help: str  # one clause for the CLI's --diversity help
     loss: Callable[[StepOutputs], tf.Tensor]
+    tasks: tuple[str, ...] = ("classification",)  # the data sets' tasks it fits (the others read class probabilities)
 
 
 DIVERSITY_TERMS: dict[str, DiversityTerm] = {}
 
 
-def register(name: str, help: str):
+def register(name: str, help: str, tasks: tuple[str, ...] = ("classification",)):
     """Decorator: add a diversity term (a function of StepOutputs) to the registry."""
 
     def add(loss):
-        DIVERSITY_TERMS[name] = DiversityTerm(name, help, loss)
+        DIVERSITY_TERMS[name] = DiversityTerm(name, help, loss, tasks)
         return loss
 
     return add
@@ -166,7 +167,7 @@ def _probes(step: StepOutputs) -> tf.Tensor:
     return prediction_repulsion(step.classify(between_class_probes(step.images), step.weights))
 
 
-@register("weights", "repulsion of their weights modulo scaling")
+@register("weights", "repulsion of their weights modulo scaling", tasks=("classification", "regression"))
 def _weights(step: StepOutputs) -> tf.Tensor:
     return weight_repulsion(step.target, step.weights)
 

@@ -5,7 +5,8 @@
     RUN/train_summary.json           final metrics and timing (train)
     RUN/checkpoints/                 the last backup: weights + optimizer state (training/backup.py)
     RUN/logs/{train,validation}/     Keras scalars; RUN/logs/sampler/ diversity, histograms, HParams
-    RUN/evaluation.json, reliability.png           evaluate
+    RUN/evaluation.json, reliability.png           evaluate (classification runs)
+    RUN/evaluation.json, regression.png            evaluate (regression runs)
     RUN/ood_<dataset>.json, ood_<dataset>.png      ood
     RUN/attack_<method>.json, attack_<method>.png  attack
     RUN/diversity.json                             diversity
@@ -32,6 +33,9 @@ CHECKPOINTS = "checkpoints"
 LOGS = "logs"
 EVALUATION_FILE = "evaluation.json"
 RELIABILITY_PLOT = "reliability.png"
+REGRESSION_PLOT = "regression.png"
+# The figure `evaluate` writes into a run, by the task of its data set.
+EVALUATION_PLOTS = {"classification": RELIABILITY_PLOT, "regression": REGRESSION_PLOT}
 DIVERSITY_FILE = "diversity.json"
 LOCK_FILE = ".lock"
 
@@ -46,7 +50,7 @@ def attack_files(method: str) -> tuple[str, str]:
 
 # Written by training / by the analysis commands; glob patterns for the per-dataset files.
 TRAINING_FILES = (CONFIG_FILE, WEIGHTS_FILE, SUMMARY_FILE, CHECKPOINTS, LOGS)
-RESULT_FILES = (EVALUATION_FILE, RELIABILITY_PLOT, DIVERSITY_FILE, *ood_files("*"), *attack_files("*"))
+RESULT_FILES = (EVALUATION_FILE, RELIABILITY_PLOT, REGRESSION_PLOT, DIVERSITY_FILE, *ood_files("*"), *attack_files("*"))
 
 
 def owned_paths(run_dir: str | Path) -> list[Path]:

@@ -33,6 +33,14 @@ def load_run(run_dir: str | Path, weights: str = WEIGHTS_FILE) -> tuple[TrainCon
     return config, model
 
 
+def require_task(config: TrainConfig, task: str, command: str) -> None:
+    """A clear error when `command` cannot work on a run of this task (e.g. `ood` needs
+    class probabilities, which a regression run does not have)."""
+    if config.task != task:
+        raise HyperganError(f"{command} works on {task} runs only, but this run was trained on {config.dataset}, "
+                            f"a {config.task} data set; evaluate and diversity work on every run")
+
+
 def load_test_split(config: TrainConfig, dataset: str | None = None, data_dir=None) -> Dataset:
     """The test split of `dataset` (default: the run's own) for analysing a run.
 

@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from hypergan_tf.errors import HyperganError
+from hypergan_tf.objectives.likelihood import Likelihood, get_likelihood
 from hypergan_tf.targets import TargetSpec, standardise
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
     input_std: float = 1.0
     noise_dim: int | None = None  # size of the latent space; None: the networks do not come from noise
     max_networks: int | None = None  # distinct networks it can give; None: as many as asked
+    likelihood: Likelihood  # what training minimises and its logs score (set by `use_likelihood`)
 
     # ---- sampling -------------------------------------------------------------
     @abc.abstractmethod
@@ -103,6 +105,16 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
                 "target_network": int(self.target.num_params)}
 
     # ---- training hooks ---------------------------------------------------------
+    def use_likelihood(self, name: str | None, noise_std: float) -> None:
+        """Train with the likelihood `name` (objectives/likelihood.py; None: categorical);
+        `log_names` maps "score", "ensemble_score" and "spread" to the names of its logs."""
+        self.likelihood = get_likelihood(name, noise_std)
+        self.log_names = self.likelihood.log_names()
+
+    def likelihood_config(self) -> dict:
+        """The likelihood's part of `get_config`."""
+        return {"likelihood": self.likelihood.name, "noise_std": self.likelihood.noise_std}
+
     @property
     def optimizer_steps(self) -> tf.Variable:
         """Training steps taken: what backups, --steps and the step noise count."""

@@ -20,8 +20,8 @@ import math
 import keras
 import tensorflow as tf
 
+from hypergan_tf.config import TrainConfig
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.objectives.classification import cross_entropy, ensemble_accuracy, mean_accuracy
 from hypergan_tf.samplers.base import NETWORK_SEED, WeightSampler
 from hypergan_tf.targets import TargetSpec
 
@@ -32,7 +32,7 @@ METHODS = ("ensemble", "single", "mc-dropout")
 class BaselineEnsemble(WeightSampler):
     def __init__(self, target: TargetSpec, method: str, members: int = 10, dropout_rate: float = 0.25,
                  masks_per_step: int = 10, eval_networks: int = 10, input_mean: float = 0.0, input_std: float = 1.0,
-                 seed: int = 0, **kwargs):
+                 seed: int = 0, likelihood: str | None = None, noise_std: float = TrainConfig.noise_std, **kwargs):
         super().__init__(**kwargs)
         if method not in METHODS:
             raise HyperganError(f"unknown baseline {method!r}; choose one of: {', '.join(METHODS)}")
@@ -50,7 +50,8 @@ class BaselineEnsemble(WeightSampler):
             init = keras.initializers.RandomNormal(stddev=math.sqrt(2.0 / layer.fan_in), seed=seed + len(self.params))
             self.params[f"{layer.name}/kernel"] = self.add_weight(shape=(self.members,) + layer.kernel_shape, initializer=init, name=f"{layer.name}_kernel")
             self.params[f"{layer.name}/bias"] = self.add_weight(shape=(self.members, layer.units), initializer="zeros", name=f"{layer.name}_bias")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("target_loss", "accuracy", "ensemble_accuracy")}
+        self.use_likelihood(likelihood, noise_std)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("target_loss", self.log_names["score"], self.log_names["ensemble_score"])}
         self.built = True
 
     @classmethod
@@ -58,12 +59,13 @@ class BaselineEnsemble(WeightSampler):
         keras.utils.set_random_seed(config.seed)
         return cls(target, config.method, config.members, config.dropout_rate, masks_per_step=config.networks_per_step,
                    eval_networks=config.eval_networks, input_mean=config.input_mean or 0.0,
-                   input_std=config.input_std or 1.0, seed=config.seed)
+                   input_std=config.input_std or 1.0, seed=config.seed, likelihood=config.likelihood, noise_std=config.noise_std)
 
     def get_config(self) -> dict:
         return {"name": self.name, "target": self.target.to_config(), "method": self.method, "members": self.members,
                 "dropout_rate": self.dropout_rate, "masks_per_step": self.masks_per_step, "eval_networks": self.eval_networks,
-                "input_mean": self.input_mean, "input_std": self.input_std, "seed": self.seed}
+                "input_mean": self.input_mean, "input_std": self.input_std, "seed": self.seed,
+                **self.likelihood_config()}
 
     @classmethod
     def from_config(cls, config: dict) -> "BaselineEnsemble":
@@ -112,23 +114,23 @@ class BaselineEnsemble(WeightSampler):
             else:
                 weights = dict(self.params)
             logits = self.classify(images, weights)
-            loss = cross_entropy(logits, labels)
+            loss = self.likelihood.loss(logits, labels)
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         self._track(logits, labels, loss)
-        return {name: self.trackers[name].result() for name in ("target_loss", "accuracy")}
+        return {name: self.trackers[name].result() for name in ("target_loss", self.log_names["score"])}
 
     def test_step(self, data):
         images, labels = data
         weights = self._weights(self.networks_available(self.eval_networks), tf.constant([self.seed, 7]))
         logits = self.classify(images, weights)
-        self._track(logits, labels, cross_entropy(logits, labels))
-        self.trackers["ensemble_accuracy"].update_state(ensemble_accuracy(logits, labels))
-        return {name: self.trackers[name].result() for name in ("target_loss", "accuracy", "ensemble_accuracy")}
+        self._track(logits, labels, self.likelihood.loss(logits, labels))
+        self.trackers[self.log_names["ensemble_score"]].update_state(self.likelihood.ensemble_score(logits, labels))
+        return {name: self.trackers[name].result() for name in self.trackers}
 
     def _track(self, logits, labels, loss):
         self.trackers["target_loss"].update_state(loss)
-        self.trackers["accuracy"].update_state(mean_accuracy(logits, labels))
+        self.trackers[self.log_names["score"]].update_state(self.likelihood.member_score(logits, labels))
 
     def _weights(self, count: int, seed) -> dict[str, tf.Tensor]:
         if self.method == "mc-dropout":

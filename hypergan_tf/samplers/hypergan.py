@@ -2,8 +2,9 @@
 
 One training step (paper, eq. 2):
   1. discriminator: codes of K fresh noise vectors against K samples of N(0, I);
-  2. mixer + generators: K networks are generated and all of them classify the same
-     data batch; loss = mean cross-entropy over the K networks
+  2. mixer + generators: K networks are generated and all of them see the same data
+     batch; loss = mean negative log-likelihood over the K networks (cross-entropy for
+     classifiers; the run's likelihood, objectives/likelihood.py)
      + diversity_weight * (a diversity term, objectives/diversity.py)
      + beta * (non-saturating adversarial loss of the codes, objectives/adversarial.py).
 """
@@ -16,8 +17,7 @@ import tensorflow as tf
 
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.objectives import adversarial
-from hypergan_tf.objectives.classification import cross_entropy, ensemble_accuracy, mean_accuracy
-from hypergan_tf.objectives.diversity import StepOutputs, diversity_loss, pairwise_disagreement
+from hypergan_tf.objectives.diversity import StepOutputs, diversity_loss
 from hypergan_tf.samplers.base import NETWORK_SEED, WeightSampler, fixed_noise, learning_rate
 from hypergan_tf.samplers.discriminator import Discriminator, PerLayerDiscriminator
 from hypergan_tf.samplers.generators import LayerGenerator
@@ -51,6 +51,8 @@ class HyperGAN(WeightSampler):
         beta_final: float | None = None,
         schedule_steps: int = 1,
         mixer_noise: float = TrainConfig.mixer_noise,
+        likelihood: str | None = None,
+        noise_std: float = TrainConfig.noise_std,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -75,10 +77,11 @@ class HyperGAN(WeightSampler):
         self.diversity = diversity
         self.diversity_weight = float(diversity_weight)
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.use_likelihood(likelihood, noise_std)
         self.trackers = {
             name: keras.metrics.Mean(name=name)
-            for name in ("target_loss", "accuracy", "g_loss", "d_loss", "d_accuracy", "ensemble_accuracy", "diversity_loss",
-                         "ensemble_gain", "disagreement")
+            for name in ("target_loss", self.log_names["score"], "g_loss", "d_loss", "d_accuracy", self.log_names["ensemble_score"],
+                         "diversity_loss", "ensemble_gain", self.log_names["spread"])
         }
         # Build every sub-model now, so weights can be loaded before any call.
         self.generate(tf.zeros([2, self.noise_dim]))
@@ -111,6 +114,7 @@ class HyperGAN(WeightSampler):
             input_std=config.input_std if config.input_std is not None else 1.0,
             seed=config.seed, diversity=config.diversity, diversity_weight=config.diversity_weight,
             beta_final=config.beta_final, schedule_steps=total_steps, mixer_noise=config.mixer_noise,
+            likelihood=config.likelihood, noise_std=config.noise_std,
         )
 
     def get_config(self) -> dict:
@@ -125,6 +129,7 @@ class HyperGAN(WeightSampler):
             "eval_networks": self.eval_networks, "beta": self.beta, "beta_final": self.beta_final,
             "schedule_steps": self.schedule_steps, "mixer_noise": self.mixer_noise, "input_mean": self.input_mean,
             "input_std": self.input_std, "seed": self.seed, "diversity": self.diversity, "diversity_weight": self.diversity_weight,
+            **self.likelihood_config(),
         }
 
     @classmethod
@@ -278,12 +283,12 @@ class HyperGAN(WeightSampler):
         return {name: self.trackers[name].result() for name in ("d_loss", "d_accuracy")}
 
     def generator_step(self, images, labels, num_networks: int) -> dict:
-        """One update of mixer and generators: K networks' cross-entropy + diversity + beta * adversarial."""
+        """One update of mixer and generators: K networks' negative log-likelihood + diversity + beta * adversarial."""
         with tf.GradientTape() as tape:
             noise = self.step_normal([num_networks, self.noise_dim], purpose=2)
             codes, weights = self.generate(noise, training=True)
             logits = self.classify(images, weights)
-            target_loss = cross_entropy(logits, labels)
+            target_loss = self.likelihood.loss(logits, labels)
             g_loss = target_loss
             diversity = tf.constant(0.0)
             if self.diversity_weight > 0:  # off: no extra work (the probes cost a forward pass)
@@ -298,22 +303,23 @@ class HyperGAN(WeightSampler):
         self.trackers["target_loss"].update_state(target_loss)
         self.trackers["g_loss"].update_state(g_loss)
         self.trackers["diversity_loss"].update_state(diversity)
-        self.trackers["accuracy"].update_state(mean_accuracy(logits, labels))
-        return {name: self.trackers[name].result() for name in ("target_loss", "accuracy", "g_loss", "diversity_loss")}
+        self.trackers[self.log_names["score"]].update_state(self.likelihood.member_score(logits, labels))
+        return {name: self.trackers[name].result() for name in ("target_loss", self.log_names["score"], "g_loss", "diversity_loss")}
 
     def test_step(self, data):
-        """Accuracy of `eval_networks` freshly sampled networks, alone and as an ensemble,
-        and their functional diversity: ensemble gain and pairwise disagreement."""
+        """Accuracy (the likelihood's score) of `eval_networks` freshly sampled networks, alone
+        and as an ensemble, and their functional diversity: ensemble gain and pairwise
+        disagreement (the spread of their outputs)."""
         images, labels = data
         logits = self(images, training=False, num_networks=self.eval_networks)
-        accuracy = mean_accuracy(logits, labels)
-        ensemble = ensemble_accuracy(logits, labels)
-        self.trackers["target_loss"].update_state(cross_entropy(logits, labels))
-        self.trackers["accuracy"].update_state(accuracy)
-        self.trackers["ensemble_accuracy"].update_state(ensemble)
-        self.trackers["ensemble_gain"].update_state(ensemble - accuracy)
-        self.trackers["disagreement"].update_state(pairwise_disagreement(logits))
-        names = ("target_loss", "accuracy", "ensemble_accuracy", "ensemble_gain", "disagreement")
+        member = self.likelihood.member_score(logits, labels)
+        ensemble = self.likelihood.ensemble_score(logits, labels)
+        self.trackers["target_loss"].update_state(self.likelihood.loss(logits, labels))
+        self.trackers[self.log_names["score"]].update_state(member)
+        self.trackers[self.log_names["ensemble_score"]].update_state(ensemble)
+        self.trackers["ensemble_gain"].update_state(self.likelihood.gain(ensemble, member))
+        self.trackers[self.log_names["spread"]].update_state(self.likelihood.spread(logits))
+        names = ("target_loss", self.log_names["score"], self.log_names["ensemble_score"], "ensemble_gain", self.log_names["spread"])
         return self._for_keras({name: self.trackers[name].result() for name in names})
 
     # ---- batch norm ------------------------------------------------------------

@@ -27,7 +27,6 @@ import tensorflow as tf
 
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.objectives.classification import cross_entropy, mean_accuracy
 from hypergan_tf.samplers.base import NETWORK_SEED, WeightSampler
 from hypergan_tf.targets import TargetSpec
 
@@ -55,7 +54,8 @@ class StaticHypernet(WeightSampler):
 
     def __init__(self, target: TargetSpec, generated_layers: list[str] | None = None,
                  embedding_dim: int = TrainConfig.embedding_dim, eval_networks: int = 1,
-                 input_mean: float = 0.0, input_std: float = 1.0, seed: int = 0, **kwargs):
+                 input_mean: float = 0.0, input_std: float = 1.0, seed: int = 0, likelihood: str | None = None,
+                 noise_std: float = TrainConfig.noise_std, **kwargs):
         super().__init__(**kwargs)
         self.target = target
         self.generated_layers = list(default_generated_layers(target) if generated_layers is None else generated_layers)
@@ -89,7 +89,8 @@ class StaticHypernet(WeightSampler):
                 self.direct[f"{layer.name}/kernel"] = self.add_weight(
                     shape=(1,) + layer.kernel_shape, initializer=normal(math.sqrt(2.0 / layer.fan_in)), name=f"{layer.name}_kernel")
             self.direct[f"{layer.name}/bias"] = self.add_weight(shape=(1, layer.units), initializer="zeros", name=f"{layer.name}_bias")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("target_loss", "accuracy", "ensemble_accuracy")}
+        self.use_likelihood(likelihood, noise_std)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("target_loss", self.log_names["score"], self.log_names["ensemble_score"])}
         self.built = True
 
     @staticmethod
@@ -126,12 +127,12 @@ class StaticHypernet(WeightSampler):
         keras.utils.set_random_seed(config.seed)
         layers = None if config.hyper_layers is None else _layer_list(config.hyper_layers)
         return cls(target, layers, config.embedding_dim, input_mean=config.input_mean or 0.0,
-                   input_std=config.input_std or 1.0, seed=config.seed)
+                   input_std=config.input_std or 1.0, seed=config.seed, likelihood=config.likelihood, noise_std=config.noise_std)
 
     def get_config(self) -> dict:
         return {"name": self.name, "target": self.target.to_config(), "generated_layers": self.generated_layers,
                 "embedding_dim": self.embedding_dim, "eval_networks": self.eval_networks, "input_mean": self.input_mean,
-                "input_std": self.input_std, "seed": self.seed}
+                "input_std": self.input_std, "seed": self.seed, **self.likelihood_config()}
 
     @classmethod
     def from_config(cls, config: dict) -> "StaticHypernet":
@@ -166,19 +167,19 @@ class StaticHypernet(WeightSampler):
         images, labels = data
         with tf.GradientTape() as tape:
             logits = self.classify(images, self.network())
-            loss = cross_entropy(logits, labels)
+            loss = self.likelihood.loss(logits, labels)
             scaled = loss / self.distribute_strategy.num_replicas_in_sync
         grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         self.trackers["target_loss"].update_state(loss)
-        self.trackers["accuracy"].update_state(mean_accuracy(logits, labels))
-        return self._for_keras({name: self.trackers[name].result() for name in ("target_loss", "accuracy")})
+        self.trackers[self.log_names["score"]].update_state(self.likelihood.member_score(logits, labels))
+        return self._for_keras({name: self.trackers[name].result() for name in ("target_loss", self.log_names["score"])})
 
     def test_step(self, data):
         images, labels = data
         logits = self.classify(images, self.network())
-        accuracy = mean_accuracy(logits, labels)
-        self.trackers["target_loss"].update_state(cross_entropy(logits, labels))
-        self.trackers["accuracy"].update_state(accuracy)
-        self.trackers["ensemble_accuracy"].update_state(accuracy)  # an ensemble of one
-        return self._for_keras({name: self.trackers[name].result() for name in ("target_loss", "accuracy", "ensemble_accuracy")})
+        score = self.likelihood.member_score(logits, labels)
+        self.trackers["target_loss"].update_state(self.likelihood.loss(logits, labels))
+        self.trackers[self.log_names["score"]].update_state(score)
+        self.trackers[self.log_names["ensemble_score"]].update_state(score)  # an ensemble of one
+        return self._for_keras({name: self.trackers[name].result() for name in self.trackers})

@@ -26,6 +26,11 @@ PRESETS: dict[str, TargetSpec] = {
         "cifar-mednet", (32, 32, 3), 10,
         (Conv("conv1", 32), Conv("conv2", 64), Conv("conv3", 64), Dense("linear1", 128), Dense("linear2", 10, activation=None)),
     ),
+    # The 1D regression network of Hernandez-Lobato & Adams (2015) and the HyperGAN paper's
+    # toy task: x -> 100 ReLU units -> y (one output, no activation).
+    "regression-mlp": TargetSpec(
+        "regression-mlp", (1,), 1, (Dense("hidden", 100, activation="relu"), Dense("output", 1, activation=None)),
+    ),
 }
 
 

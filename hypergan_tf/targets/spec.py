@@ -29,7 +29,8 @@ from hypergan_tf.targets.layers import TargetLayer, layer_from_config
 
 @dataclasses.dataclass(frozen=True)
 class TargetSpec:
-    """A target classifier: input shape, number of classes and its layers in order.
+    """A target network: input shape, number of classes (of outputs: 1 for a regression
+    network) and its layers in order.
 
     The layers' `in_units` are filled in here from the input shape, so a spec names
     only what each layer outputs; the last layer must produce `num_classes` logits.
@@ -80,7 +81,8 @@ class TargetSpec:
         return sum(math.prod(shape) for shape in self.param_shapes.values())
 
     def forward(self, images: tf.Tensor, weights: dict[str, tf.Tensor]) -> tf.Tensor:
-        """Logits of K networks on one batch: images [B, *input_shape] -> [K, B, classes]."""
+        """Logits of K networks on one batch: images [B, *input_shape] -> [K, B, classes]
+        (a regression network's outputs: [K, B, 1])."""
         x, layout = images, "shared"
         for layer in self.layers:
             x, layout = layer.forward(x, layout, weights[f"{layer.name}/kernel"], weights[f"{layer.name}/bias"])
@@ -141,8 +143,8 @@ class TargetSpec:
         if not isinstance(layers, list) or not layers:
             raise HyperganError(f"{where}: 'layers' must be a non-empty list")
         num_classes = values["num_classes"]
-        if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
-            raise HyperganError(f"{where}: 'num_classes' must be an integer >= 2 (got {num_classes!r})")
+        if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
+            raise HyperganError(f"{where}: 'num_classes' must be a positive integer: the classes, or 1 for a regression network (got {num_classes!r})")
         input_shape = values["input_shape"]
         if not isinstance(input_shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in input_shape):
             raise HyperganError(f"{where}: 'input_shape' must be a list of integers, e.g. [28, 28, 1] (got {input_shape!r})")

@@ -13,14 +13,14 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from hypergan_tf.atomic import save_weights, write_json
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.data import load_dataset, resolve_data_dir
-from hypergan_tf.data.pipelines import evaluation_batches, split_validation, training_batches
+from hypergan_tf.data.pipelines import as_inputs, evaluation_batches, split_validation, training_batches
 from hypergan_tf.errors import HyperganError
+from hypergan_tf.objectives.likelihood import default_likelihood
 from hypergan_tf.runs.directory import CHECKPOINTS, CONFIG_FILE, LOGS, SUMMARY_FILE, WEIGHTS_FILE, locked, remove_run
 from hypergan_tf.samplers import SAMPLERS, build_sampler
 from hypergan_tf.training.backup import RunBackup, read_state, restore
@@ -81,12 +81,13 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         tf.config.experimental.enable_op_determinism()
     data = load_dataset(config.dataset, data_dir)
     (train_x, train_y), (val_x, val_y) = split_validation(data.train_images, data.train_labels, config.validation_examples, config.seed)
-    pixels = train_x.astype(np.float32) / 255.0
+    pixels = as_inputs(train_x)
     root = resolve_data_dir(data_dir)
-    config = dataclasses.replace(
+    config = dataclasses.replace(  # checks the options against the data set's task (e.g. its diversity terms)
         config,
         data_dir=str(root.resolve()) if root else None,
         num_classes=data.num_classes,
+        likelihood=default_likelihood(data.task),
         input_mean=float(pixels.mean()),
         input_std=float(pixels.std()),
     )
