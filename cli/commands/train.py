@@ -13,7 +13,7 @@ from hypergan_tf.samplers import BASELINE_METHODS, TRAIN_METHODS
 from hypergan_tf.training import train as run_training
 from hypergan_tf_cli.common import DEFAULTS, TargetType, config_from_options
 
-DATASET_HELP = "toy-cubic (1D regression) has its own defaults for the options not given (config.DATASET_DEFAULTS), e.g. --target regression-mlp, --steps 3000."
+DATASET_HELP = "toy-cubic (1D regression) has its own defaults for the options not given (config.DATASET_DEFAULTS), e.g. --target regression-mlp, --steps 300."
 
 
 @click.command()
