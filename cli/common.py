@@ -4,12 +4,13 @@ JSON output, so that every command reports errors and results the same way."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import sys
 from pathlib import Path
 
 import click
 
-from hypergan_tf.atomic import write_json
+from hypergan_tf.atomic import write_failure, write_json
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.targets import PRESETS
@@ -24,12 +25,21 @@ class UserError(click.ClickException):
     exit_code = EXIT_USER_ERROR
 
 
+# Failures of the file system that a user fixes (disk full, read-only folder, a name too
+# long): wherever one escapes the library's own checks, it is still one Error: line.
+FILE_SYSTEM_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENAMETOOLONG)
+
+
 class HyperganGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except HyperganError as err:
             raise UserError(str(err)) from None
+        except OSError as err:
+            if err.errno not in FILE_SYSTEM_ERRORS:
+                raise
+            raise UserError(str(write_failure(err.filename or "a file", err))) from None
 
 
 class TargetType(click.ParamType):

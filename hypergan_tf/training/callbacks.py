@@ -35,18 +35,33 @@ class StopAtStep(keras.callbacks.Callback):
 
 
 class DivergenceGuard(keras.callbacks.Callback):
-    """Stops at the first non-finite loss, before a bad state can be checkpointed."""
+    """Stops at the first non-finite loss, and at the end of an epoch (before the backup,
+    which comes later in the callback list) when any weight is non-finite, so a bad state
+    is never checkpointed or saved."""
 
     def __init__(self):
         super().__init__()
         self.diverged_at: int | None = None
+        self.reason = ""
         self.step = 0
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
-        if logs and not all(math.isfinite(float(v)) for v in logs.values()):
-            self.diverged_at = self.step
-            self.model.stop_training = True
+        if self.diverged_at is None and logs and not all(math.isfinite(float(v)) for v in logs.values()):
+            self._stop("non-finite loss")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.diverged_at is None and not all_weights_finite(self.model):
+            self._stop("non-finite weights")
+
+    def _stop(self, reason: str) -> None:
+        self.diverged_at, self.reason = self.step, reason
+        self.model.stop_training = True
+
+
+def all_weights_finite(model: keras.Model) -> bool:
+    """True when every variable of `model` (trainable or not) holds only finite numbers."""
+    return all(bool(tf.reduce_all(tf.math.is_finite(v))) for v in model.weights if "float" in str(v.dtype))
 
 
 class TensorBoard(keras.callbacks.TensorBoard):

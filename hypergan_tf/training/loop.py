@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hypergan_tf.atomic import save_weights, write_json
+from hypergan_tf.atomic import check_free_space, save_weights, weights_file_bytes, write_json
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.data.pipelines import evaluation_batches, split_validation, training_batches
@@ -108,13 +108,19 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
     steps_per_epoch = min(config.backup_every or data_epoch, total_steps)
     epochs = math.ceil(total_steps / steps_per_epoch)
 
-    resume = prepare_run_dir(run_dir, config, overwrite)
-    if not resume:
-        config.save(run_dir / CONFIG_FILE)
-
     with strategy.scope():  # variables, optimizers included, are created inside the scope
         model = build_sampler(config, total_steps)
         model.compile_from_config(config, total_steps)
+
+    resume = prepare_run_dir(run_dir, config, overwrite)
+    try:  # a backup is written beside the previous one before that is deleted: two at the peak
+        check_free_space(run_dir / CHECKPOINTS / "x", 2 * weights_file_bytes(model), f"the backups of {run_dir}")
+    except HyperganError:
+        if not resume:
+            remove_run(run_dir)  # only the empty folders prepare_run_dir made
+        raise
+    if not resume:
+        config.save(run_dir / CONFIG_FILE)
     if not resume:  # a resumed run restores what preparation trained (HyperGAN: the mixer)
         model.prepare_training(config)
 
@@ -159,7 +165,7 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         kept = (f"the last good backup (step {backup['step']}) is kept in {run_dir / 'checkpoints'}" if backup
                 else "no backup had been written yet")
         raise HyperganError(
-            f"training diverged (non-finite loss) at step {guard.diverged_at}; {kept}. "
+            f"training diverged ({guard.reason}) at step {guard.diverged_at}; {kept}. "
             "Lower --g-learning-rate (or --beta) and train again with --overwrite"
         )
     model.finish_training()
