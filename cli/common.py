@@ -99,8 +99,8 @@ def row(values, widths, formats=None) -> str:
     return " ".join(cells)
 
 
-def writable(path: Path) -> Path:
-    """Check before the work, not after it, that the JSON can be written there."""
+def writable(path: Path, option: str = "--json") -> Path:
+    """Check before the work, not after it, that a result can be written there."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         probe = path.with_name(path.name + ".tmp")
@@ -109,8 +109,19 @@ def writable(path: Path) -> Path:
     except OSError as err:
         blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
         why = f"{blocking} is a file, not a folder" if blocking else err.strerror
-        raise HyperganError(f"cannot write {path} ({why}); choose a writable path with --json") from None
+        raise HyperganError(f"cannot write {path} ({why}); choose a writable path with {option}") from None
     return path
+
+
+def result_paths(run_dir, json_path, plot_path, default_json: str, default_plot: str) -> tuple[Path, Path]:
+    """Where a command writes its JSON and its plot, both checked writable before the work.
+
+    Defaults: RUN/<default_json> and RUN/<default_plot>. With --json elsewhere and no
+    --plot, the plot goes beside that JSON (<json name>.png), so the run directory is
+    left untouched (it may be read-only, or another user's)."""
+    path = Path(json_path) if json_path else Path(run_dir) / default_json
+    plot = Path(plot_path) if plot_path else path.with_suffix(".png") if json_path else Path(run_dir) / default_plot
+    return writable(path), writable(plot, "--plot")
 
 
 def write_result(path: Path, value: dict) -> None:

@@ -17,7 +17,7 @@ from hypergan_tf.errors import HyperganError
 from hypergan_tf.runs import load_run, load_test_split
 from hypergan_tf.runs.directory import DIVERSITY_FILE, EVALUATION_FILE, RELIABILITY_PLOT, attack_files, ood_files
 from hypergan_tf.samplers import NETWORK_SEED
-from hypergan_tf_cli.common import epsilon_list, int_list, progress_bar, row, writable, write_result
+from hypergan_tf_cli.common import epsilon_list, int_list, progress_bar, result_paths, row, writable, write_result
 
 
 @click.command()
@@ -28,13 +28,15 @@ from hypergan_tf_cli.common import epsilon_list, int_list, progress_bar, row, wr
 @click.option("--num-networks", type=int, default=100, show_default=True, help="Networks sampled for single-network statistics.")
 @click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks (export and sample draw the same ones).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the results here (default: RUN/evaluation.json).")
-def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, json_path):
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Reliability diagram PNG (default: RUN/reliability.png; beside --json when that is given).")
+def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, json_path, plot_path):
     """Test accuracy of single sampled networks and of ensembles, calibration and diversity."""
     config, model = load_run(run_dir)
     data = load_test_split(config, dataset, data_dir)
-    path = writable(Path(json_path) if json_path else Path(run_dir) / EVALUATION_FILE)
+    path, plot_path = result_paths(run_dir, json_path, plot_path, EVALUATION_FILE, RELIABILITY_PLOT)
     with progress_bar("evaluating") as progress:
-        result = run_evaluation(model, data, ensemble_sizes, num_networks, seed, progress, Path(run_dir) / RELIABILITY_PLOT)
+        result = run_evaluation(model, data, ensemble_sizes, num_networks, seed, progress, plot_path)
     single = result["single_network"]
     click.echo(f"dataset {result['dataset']}, {result['num_test_examples']} test examples")
     click.echo(f"single network: accuracy {single['accuracy_mean']:.4f} +- {single['accuracy_std']:.4f} over {single['num_networks']} networks")
@@ -64,14 +66,13 @@ def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, jso
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/ood_<out-dataset>.json.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Entropy density/CDF PNG (default: RUN/ood_<out-dataset>.png).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Entropy density/CDF PNG (default: RUN/ood_<out-dataset>.png; beside --json when that is given).")
 def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_path):
     """Out-of-distribution detection: AUROC/AUPR of entropy, variance and mutual information."""
     config, model = load_run(run_dir)
     inside, outside = load_test_split(config, data_dir=data_dir), load_test_split(config, out_dataset, data_dir)
-    default_json, default_plot = ood_files(out_dataset)
-    plot_path = Path(plot_path) if plot_path else Path(run_dir) / default_plot
-    path = writable(Path(json_path) if json_path else Path(run_dir) / default_json)
+    path, plot_path = result_paths(run_dir, json_path, plot_path, *ood_files(out_dataset))
     with progress_bar("scoring") as progress:
         result = run_ood(model, inside, outside, ensemble_size, seed, progress, plot_path)
     click.echo(f"in: {result['in_dataset']} ({result['num_in']}), out: {result['out_dataset']} ({result['num_out']}), "
@@ -94,14 +95,13 @@ def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_pat
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--seed", type=int, default=NETWORK_SEED, show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/attack_<method>.json.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/attack_<method>.png.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Default: RUN/attack_<method>.png; beside --json when that is given.")
 def attack(run_dir, method, epsilons, ensemble_size, num_examples, steps, data_dir, seed, json_path, plot_path):
     """FGSM/PGD against the ensemble: accuracy, entropy and detection AUROC per epsilon."""
     config, model = load_run(run_dir)
     data = load_test_split(config, data_dir=data_dir)
-    default_json, default_plot = attack_files(method)
-    plot_path = Path(plot_path) if plot_path else Path(run_dir) / default_plot
-    path = writable(Path(json_path) if json_path else Path(run_dir) / default_json)
+    path, plot_path = result_paths(run_dir, json_path, plot_path, *attack_files(method))
     with progress_bar("attacking") as progress:
         result = run_attack(model, data, method, epsilons, ensemble_size, num_examples, steps, seed, progress=progress, plot=plot_path)
     clean = result["clean"]

@@ -113,6 +113,13 @@ CASES = {
                                          "holds weights of another model than"),
     "negative seed": (lambda t, r: ["train", "--seed", "-1", "--run-dir", t / "run"], "--seed must be in [0, 2**31)"),
     "sample into another run's networks": (lambda t, r: ["sample", r, "-n", "1", "--out", networks_folder(t)], "already holds sampled networks"),
+    # 10**7-10**8 networks of 31,594 weights: terabytes, on any machine; each says what fits.
+    "networks per step beyond memory": (lambda t, r: ["train", "--dataset", "digits", "--networks-per-step", str(10**7), "--run-dir", t / "run"],
+                                        "fit; lower --networks-per-step"),
+    "ensemble sizes beyond memory": (lambda t, r: ["evaluate", r, "--ensemble-sizes", str(10**8)], "fit; lower --ensemble-sizes"),
+    "export ensemble beyond memory": (lambda t, r: ["export", r, "--out", t / "run", "--ensemble-size", str(10**8)], "fit; lower --ensemble-size"),
+    "attack ensemble beyond memory": (lambda t, r: ["attack", r, "--ensemble-size", str(10**8)], "fit; lower --ensemble-size"),
+    "sample beyond the free disk": (lambda t, r: ["sample", r, "-n", str(10**8), "--out", t / "run"], "fit; lower -n"),
 }
 
 

@@ -67,7 +67,19 @@ def test_evaluate_writes_json_in_the_documented_shape(trained_run, tmp_path):
     assert set(gain) == {"3"}  # sizes >= 2 only
     assert -1 < gain["3"] < 1  # its arithmetic: tests/test_diversity.py
     assert "single network: accuracy" in result.output
-    assert (run_dir / "reliability.png").stat().st_size > 1000
+    assert (tmp_path / "eval.png").stat().st_size > 1000  # the reliability diagram, beside --json
+
+
+def test_results_elsewhere_leave_the_run_directory_untouched(trained_run, tmp_path):
+    """A run may be read-only (or another user's): with --json elsewhere, the plots go beside it."""
+    run_dir, _ = trained_run
+    before = {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")}
+    for command, extra in (("evaluate", ["--ensemble-sizes", "1,2", "--num-networks", "2"]),
+                           ("attack", ["--ensemble-size", "2", "--num-examples", "20", "--epsilons", "0.1"])):
+        result = run(command, run_dir, *extra, "--json", tmp_path / f"{command}.json")
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / f"{command}.json").is_file() and (tmp_path / f"{command}.png").stat().st_size > 1000
+    assert {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")} == before
 
 
 def test_existing_run_is_not_overwritten_without_flag(trained_run):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import numpy as np
@@ -193,3 +194,52 @@ def test_predict_without_a_server_is_a_clear_error(tmp_path):
     image.write_bytes(tf.io.encode_png(np.zeros((28, 28, 1), np.uint8)).numpy())
     result = CliRunner().invoke(cli, ["predict", "--server", "http://127.0.0.1:9", "--model", "m", str(image)])
     assert result.exit_code == 2 and "cannot reach" in result.output
+
+
+class BrokenServer(BaseHTTPRequestHandler):
+    """Answers every request with `body` after `delay` seconds."""
+
+    body = b""
+    delay = 0.0
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        time.sleep(BrokenServer.delay)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(BrokenServer.body)))
+            self.end_headers()
+            self.wfile.write(BrokenServer.body)
+        except OSError:  # the client gave up
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+GOOD_LINE = {"probabilities": [0.9, 0.1], "predicted_class": 0, "entropy": 0.3, "mutual_information": 0.01}
+
+
+@pytest.mark.parametrize("body, delay, message", [
+    (b"<html><body>502 Bad Gateway</body></html>", 0, "not JSON: '<html>"),
+    (b"{}", 0, "expected 'predictions' with one entry per image (1)"),
+    (json.dumps({"predictions": [dict(GOOD_LINE, predicted_class=7)]}).encode(), 0, "predicted_class 7 is not one of the 2 classes"),
+    (json.dumps({"predictions": [GOOD_LINE, GOOD_LINE]}).encode(), 0, "one entry per image (1)"),
+    (json.dumps({"predictions": [GOOD_LINE]}).encode(), 3.0, "did not answer within 1 s"),
+])
+def test_predict_against_a_broken_server_is_one_clear_error(body, delay, message, tmp_path):
+    image = tmp_path / "x.png"
+    image.write_bytes(tf.io.encode_png(np.zeros((28, 28, 1), np.uint8)).numpy())
+    BrokenServer.body, BrokenServer.delay = body, delay
+    server = HTTPServer(("127.0.0.1", 0), BrokenServer)
+    thread = threading.Thread(target=server.handle_request, daemon=True)
+    thread.start()
+    try:
+        result = CliRunner().invoke(cli, ["predict", "--server", f"http://127.0.0.1:{server.server_port}", "--model", "m",
+                                          "--timeout", "1", str(image)])
+    finally:
+        thread.join(10)
+        server.server_close()
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
