@@ -22,23 +22,12 @@ def _start_tensorflow_quietly() -> None:
     fails, and always shown with HYPERGAN_TF_VERBOSE=1."""
     if os.environ.get("HYPERGAN_TF_VERBOSE") == "1":
         return
-    import tempfile
+    from hypergan_tf.native_output import captured_native_stderr
 
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            import tensorflow as tf
+    with captured_native_stderr():
+        import tensorflow as tf
 
-            tf.config.list_logical_devices()
-        except BaseException:
-            os.dup2(saved, 2)
-            sink.seek(0)
-            sys.stderr.write(sink.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+        tf.config.list_logical_devices()
 
 
 _start_tensorflow_quietly()

@@ -69,3 +69,21 @@ def training_bytes_per_network(target, batch_size: int) -> int:
 def prediction_bytes_per_network(target, num_images: int) -> int:
     """Memory one network adds when its predictions on `num_images` images are kept."""
     return network_bytes(target) + num_images * target.num_classes * FLOAT_BYTES
+
+
+MAX_NAME_BYTES = 255  # a file or folder name on Linux, macOS and Windows file systems
+
+
+def check_path_name(path: str | Path, option: str) -> None:
+    """Names TensorFlow can write to: UTF-8 (its file APIs take UTF-8 strings) and at most
+    255 bytes a component; checked before anything is created."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise HyperganError(f"{option} {shown!r} is not valid UTF-8, which TensorFlow cannot write to; choose a name in UTF-8") from None
+    for part in Path(text).parts:
+        if len(part.encode("utf-8")) > MAX_NAME_BYTES:
+            raise HyperganError(f"{option}: the name {part[:40]}... is {len(part.encode('utf-8'))} bytes long; "
+                                f"file systems allow at most {MAX_NAME_BYTES}: choose a shorter one")

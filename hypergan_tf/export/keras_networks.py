@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hypergan_tf.atomic import atomic_path
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.resources import check_disk, network_bytes
+from hypergan_tf.resources import check_disk, check_path_name, network_bytes
 from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
 
 CHUNK = 100  # networks sampled and written at a time
@@ -19,6 +19,7 @@ def save_networks(model: WeightSampler, out: str | Path, num_networks: int, seed
     if num_networks < 1:
         raise HyperganError("-n must be at least 1")
     out = Path(out)
+    check_path_name(out, "--out")
     existing = sorted(out.glob("network_*.keras")) if out.is_dir() else []
     if existing:
         raise HyperganError(f"{out} already holds sampled networks ({existing[0].name} ...); choose an empty --out folder, "

@@ -27,7 +27,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.resources import check_disk, check_memory, network_bytes
+from hypergan_tf.resources import check_disk, check_memory, check_path_name, network_bytes
 from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
 
 
@@ -100,6 +100,7 @@ def export_saved_model(model: WeightSampler, out: str | Path, version: int | Non
     OUT/.export.lock is held meanwhile: a second export into OUT waits for none and fails at
     once, and the hidden staging folders of an export that was killed are removed."""
     out = Path(out)
+    check_path_name(out, "--out")
     if ensemble_size < 1:
         raise HyperganError("--ensemble-size must be at least 1")
     if version is not None and version < 0:  # before anything is created

@@ -21,6 +21,7 @@ from hypergan_tf.config import TrainConfig
 from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.data.pipelines import evaluation_batches, split_validation, training_batches
 from hypergan_tf.errors import HyperganError
+from hypergan_tf.resources import check_path_name
 from hypergan_tf.runs.directory import CHECKPOINTS, CONFIG_FILE, LOGS, SUMMARY_FILE, WEIGHTS_FILE, locked, remove_run
 from hypergan_tf.samplers import SAMPLERS, build_sampler
 from hypergan_tf.training.backup import RunBackup, read_state, restore
@@ -69,6 +70,7 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
 
     RUN/.lock is held throughout, so a second process on the same run directory fails at once."""
     run_dir = Path(run_dir)
+    check_path_name(run_dir, "--run-dir")
     # An unknown target, a bad spec file or options that do not fit it: fail before loading data.
     SAMPLERS[config.method].check_config(config, config.resolved_target())
     with locked(run_dir):
