@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 logging.getLogger("absl").setLevel(logging.ERROR)  # TFDS's absl warnings are noise for users

@@ -48,7 +48,7 @@ def predict_files(server: str, model: str, paths, timeout: float = 60.0) -> dict
     except urllib.error.HTTPError as err:
         detail = err.read().decode(errors="replace")[:300]
         raise HyperganError(f"{url} answered {err.code}: {detail}") from None
-    except (TimeoutError, socket.timeout) as err:
+    except (TimeoutError, socket.timeout):
         raise HyperganError(f"{url} did not answer within {timeout:g} s; is the server overloaded? raise --timeout") from None
     except urllib.error.URLError as err:
         if isinstance(err.reason, (TimeoutError, socket.timeout)):
