@@ -13,6 +13,7 @@ import click
 from hypergan_tf.atomic import write_failure, write_json
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.errors import HyperganError
+from hypergan_tf.progress import ProgressLines
 from hypergan_tf.targets import PRESETS
 
 DEFAULTS = TrainConfig()
@@ -58,7 +59,18 @@ class TargetType(click.ParamType):
 
 @contextlib.contextmanager
 def progress_bar(label: str):
-    """A progress bar on stderr, driven by the library's `progress(done, total)` callbacks."""
+    """A progress bar on stderr, driven by the library's `progress(done, total)` callbacks;
+    when stderr is not a terminal (a log file), a line every PROGRESS_SECONDS instead."""
+    if not sys.stderr.isatty():
+        lines = ProgressLines(label)
+
+        def log_progress(done, total):
+            line = lines.update(done, total)
+            if line:
+                click.echo(line, err=True)
+
+        yield log_progress
+        return
     with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
         def progress(done, total):
             bar.length = total

@@ -20,6 +20,7 @@ from tensorboard.plugins.hparams import api as hparams_api
 
 from hypergan_tf.analysis.diversity import symmetry_aware_diversity
 from hypergan_tf.analysis.metrics import l2_std_over_mean
+from hypergan_tf.progress import PROGRESS_SECONDS, ProgressLines
 
 
 class StopAtStep(keras.callbacks.Callback):
@@ -116,3 +117,19 @@ class SamplerSummaries(keras.callbacks.Callback):
             if image is not None:
                 tf.summary.image(f"filters/{first.name}", image, step=step)
         self.writer.flush()
+
+
+class StepProgress(keras.callbacks.Callback):
+    """For logs (Keras' verbose=2 prints a line per epoch only): a line every
+    PROGRESS_SECONDS with the step, the rate and the time left."""
+
+    def __init__(self, total_steps: int, interval: float = PROGRESS_SECONDS, echo=print):
+        super().__init__()
+        self.total_steps = total_steps
+        self.lines = ProgressLines("step", interval)
+        self.echo = echo
+
+    def on_train_batch_end(self, batch, logs=None):
+        line = self.lines.update(int(self.model.optimizer_steps.numpy()), self.total_steps)
+        if line:
+            self.echo(line, flush=True)

@@ -25,7 +25,7 @@ from hypergan_tf.resources import check_path_name
 from hypergan_tf.runs.directory import CHECKPOINTS, CONFIG_FILE, LOGS, SUMMARY_FILE, WEIGHTS_FILE, locked, remove_run
 from hypergan_tf.samplers import SAMPLERS, build_sampler
 from hypergan_tf.training.backup import RunBackup, read_state, restore
-from hypergan_tf.training.callbacks import DivergenceGuard, SamplerSummaries, StopAtStep, TensorBoard
+from hypergan_tf.training.callbacks import DivergenceGuard, SamplerSummaries, StepProgress, StopAtStep, TensorBoard
 from hypergan_tf.training.distribution import make_strategy
 
 
@@ -142,6 +142,8 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         RunBackup(run_dir / CHECKPOINTS, is_healthy=lambda: guard.diverged_at is None),
         StopAtStep(total_steps),
     ]
+    if verbose == 2:  # output to a log: Keras prints a line per epoch only
+        callbacks.append(StepProgress(total_steps))
     early_stopping = None
     if config.early_stopping and len(val_y):
         # The paper: diversity falls over long training. Keep the epoch whose sampled

@@ -45,6 +45,7 @@ def test_train_writes_config_weights_and_logs(trained_run):
     summary = json.loads((run_dir / "train_summary.json").read_text())
     assert summary["steps"] == 6
     assert "trained 6 steps" in output and "scikit-learn" in output
+    assert "step 6/6 (100%), done in" in output  # output to a log (not a terminal) gets progress lines
 
 
 def test_evaluate_writes_json_in_the_documented_shape(trained_run, tmp_path):
