@@ -66,7 +66,8 @@ def atomic_path(path: str | Path):
     except OSError as err:
         raise write_failure(path, err) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. a read-only file system refuses even this
+            tmp.unlink(missing_ok=True)
 
 
 def write_text(path: str | Path, text: str) -> None:

@@ -30,9 +30,14 @@ def available_memory() -> int | None:
     return None
 
 
+def size(nbytes: float) -> str:
+    """1.5e9 -> "1.5 GB", 2.4e6 -> "2.4 MB"."""
+    return f"{nbytes / GB:,.1f} GB" if nbytes >= GB else f"{nbytes / 1e6:,.1f} MB"
+
+
 def _refuse(option: str, count: int, need: float, have: float, each: float, fixed: float, what: str, resource: str) -> None:
     fits = max(0, int((have - fixed) // each)) if each > 0 else 0
-    raise HyperganError(f"{option} {count:,} needs about {need / GB:,.1f} GB of {resource} ({what}), but {have / GB:,.1f} GB "
+    raise HyperganError(f"{option} {count:,} needs about {size(need)} of {resource} ({what}), but {size(have)} "
                         f"are available: at most {fits:,} fit; lower {option}")
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -127,8 +128,11 @@ def export_saved_model(model: WeightSampler, out: str | Path, version: int | Non
             _make_readable(staging)
             staging.replace(final)
         except (OSError, tf.errors.OpError) as err:
-            # TensorFlow reports a full disk as an OpError whose message names the file.
-            reason = getattr(err, "strerror", None) or getattr(err, "message", str(err)).splitlines()[0]
+            # TensorFlow reports a full disk as an OpError: "{{function_node ...}} <file>; No space
+            # left on device [Op:SaveV2]"; keep the reason.
+            message = getattr(err, "strerror", None) or getattr(err, "message", str(err))
+            found = re.search(r";\s*([^;\[]+?)\s*\[Op:", message)
+            reason = found.group(1) if found else message.splitlines()[0][:200]
             raise HyperganError(f"cannot write the export into {out} ({reason}); free some disk space or choose "
                                 "another --out and run the command again (nothing was kept)") from None
         finally:

@@ -115,8 +115,11 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         model.compile_from_config(config, total_steps)
 
     resume = prepare_run_dir(run_dir, config, overwrite)
-    try:  # a backup is written beside the previous one before that is deleted: two at the peak
-        check_free_space(run_dir / CHECKPOINTS / "x", 2 * weights_file_bytes(model), f"the backups of {run_dir}")
+    # A backup is written beside the previous one before that is deleted: two at the peak,
+    # of which a resumed run has one on disk already.
+    on_disk = sum(p.stat().st_size for p in (run_dir / CHECKPOINTS).glob("ckpt-*.weights.h5")) if resume else 0
+    try:
+        check_free_space(run_dir / CHECKPOINTS / "x", 2 * weights_file_bytes(model) - on_disk, f"the backups of {run_dir}")
     except HyperganError:
         if not resume:
             remove_run(run_dir)  # only the empty folders prepare_run_dir made
