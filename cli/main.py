@@ -45,7 +45,7 @@ def cli():
 
 
 for command in (training.train, training.baseline, analyse.evaluate, analyse.ood, analyse.attack, ship.export, ship.sample,
-                ship.predict, analyse.diversity, analyse.report, data.datasets):
+                ship.predict, analyse.diversity, analyse.report, analyse.tensorboard, data.datasets):
     cli.add_command(command)
 
 

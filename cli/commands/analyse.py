@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -145,3 +146,23 @@ def diversity(run_dir, num_networks, seed, json_path):
 def report(run_dirs, out):
     """A Markdown report: accuracy, diversity, OOD and attack tables of several runs side by side."""
     click.echo(f"wrote {write_report(run_dirs, out)}")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--port", type=click.IntRange(0, 65535), default=6006, show_default=True, help="0 picks a free port.")
+@click.option("--bind-all", is_flag=True, help="Serve on every network interface, not only localhost.")
+def tensorboard(run_dir, port, bind_all):
+    """TensorBoard on RUN/logs (or a folder of runs), without TensorFlow's start-up lines."""
+    from tensorboard import program
+
+    logdir = Path(run_dir) / "logs" if (Path(run_dir) / "logs").is_dir() else Path(run_dir)
+    board = program.TensorBoard()
+    argv = [None, "--logdir", str(logdir), "--port", str(port), "--load_fast", "false"] + (["--bind_all"] if bind_all else [])
+    board.configure(argv=argv)
+    click.echo(f"TensorBoard on {logdir}: {board.launch()} (Ctrl+C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass

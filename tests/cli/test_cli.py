@@ -156,3 +156,30 @@ def test_early_stopping_keeps_the_epoch_with_the_best_validation_gain(tmp_path):
     assert summary["kept_epoch"] == int(np.argmax(gains)) + 1
     assert summary["final"]["val_ensemble_gain"] == pytest.approx(max(gains))
     assert f"kept the weights of epoch {summary['kept_epoch']}" in result.output
+
+
+def test_tensorboard_serves_the_run_without_tensorflow_start_up_lines(trained_run):
+    import re
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    run_dir, _ = trained_run
+    process = subprocess.Popen([sys.executable, "-m", "hypergan_tf_cli.main", "tensorboard", str(run_dir), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stdout.readline()
+        url = re.search(r"http://\S+/", first).group(0)
+        for _ in range(60):  # TensorBoard reads the logs in a background thread
+            with urllib.request.urlopen(url + "data/runs", timeout=30) as response:
+                runs = json.loads(response.read())
+            if {"train", "sampler"} <= set(runs):
+                break
+            time.sleep(0.5)
+        assert {"train", "sampler"} <= set(runs), runs
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert f"TensorBoard on {run_dir / 'logs'}" in first
+    assert "cuInit" not in stderr and "oneDNN" not in stderr and "absl" not in stderr, stderr
