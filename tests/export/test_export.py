@@ -243,3 +243,26 @@ def test_predict_against_a_broken_server_is_one_clear_error(body, delay, message
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_export_removes_a_killed_exports_staging_folder_and_refuses_a_concurrent_one(model, tmp_path):
+    from hypergan_tf.export.saved_model import export_lock
+
+    out = tmp_path / "exports"
+    leftover = out / ".1.partial-killed"
+    (leftover / "variables").mkdir(parents=True)  # what SIGKILL during tf.saved_model.save leaves
+    with export_lock(out):  # another export is running
+        with pytest.raises(HyperganError, match="another hypergan-tf export is writing into"):
+            export_saved_model(model, out, ensemble_size=1)
+    assert leftover.exists() and not (out / "1").exists()
+    assert export_saved_model(model, out, ensemble_size=1).name == "1"
+    assert sorted(p.name for p in out.iterdir()) == [".export.lock", "1"]
+
+
+def test_a_write_that_cannot_fit_is_refused_before_it_starts(model, tmp_path):
+    from hypergan_tf.atomic import check_free_space, save_weights
+
+    with pytest.raises(HyperganError, match="free some disk space"):
+        check_free_space(tmp_path / "x.weights.h5", 10**18)
+    save_weights(model, tmp_path / "ok.weights.h5")  # the same check passes for a real file
+    assert (tmp_path / "ok.weights.h5").stat().st_size > 0
