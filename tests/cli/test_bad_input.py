@@ -108,6 +108,7 @@ CASES = {
     "state.json of the wrong type": (
         lambda t, r: ["train", "--dataset", "digits", "--run-dir", corrupt_copy(r, t, damage_backup_type), *TINY], "the backup in"),
     "too many steps": (lambda t, r: ["train", "--dataset", "digits", "--steps", str(10**12), "--run-dir", t / "run"], "lower --steps or --epochs"),
+    "too many epochs": (lambda t, r: ["train", "--dataset", "digits", "--epochs", str(10**9), "--run-dir", t / "run"], "lower --steps or --epochs"),
     "JSON path under a file": (lambda t, r: ["evaluate", r, "--json", a_file(t) / "e.json"], "plain-file is a file, not a folder"),
     "weights of another configuration": (lambda t, r: ["evaluate", corrupt_copy(r, t, edit_config(code_dim=16, hidden_units=64))],
                                          "holds weights of another model than"),
