@@ -4,15 +4,17 @@ JSON output, so that every command reports errors and results the same way."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import sys
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
-from hypergan_tf.atomic import write_json
+from hypergan_tf.atomic import write_failure, write_json
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.errors import HyperganError
+from hypergan_tf.progress import ProgressLines
 from hypergan_tf.targets import PRESETS
 
 DEFAULTS = TrainConfig()
@@ -25,12 +27,21 @@ class UserError(click.ClickException):
     exit_code = EXIT_USER_ERROR
 
 
+# Failures of the file system that a user fixes (disk full, read-only folder, a name too
+# long): wherever one escapes the library's own checks, it is still one Error: line.
+FILE_SYSTEM_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENAMETOOLONG)
+
+
 class HyperganGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except HyperganError as err:
             raise UserError(str(err)) from None
+        except OSError as err:
+            if err.errno not in FILE_SYSTEM_ERRORS:
+                raise
+            raise UserError(str(write_failure(err.filename or "a file", err))) from None
 
 
 class TargetType(click.ParamType):
@@ -49,7 +60,18 @@ class TargetType(click.ParamType):
 
 @contextlib.contextmanager
 def progress_bar(label: str):
-    """A progress bar on stderr, driven by the library's `progress(done, total)` callbacks."""
+    """A progress bar on stderr, driven by the library's `progress(done, total)` callbacks;
+    when stderr is not a terminal (a log file), a line every PROGRESS_SECONDS instead."""
+    if not sys.stderr.isatty():
+        lines = ProgressLines(label)
+
+        def log_progress(done, total):
+            line = lines.update(done, total)
+            if line:
+                click.echo(line, err=True)
+
+        yield log_progress
+        return
     with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
         def progress(done, total):
             bar.length = total
@@ -97,8 +119,8 @@ def row(values, widths, formats=None) -> str:
     return " ".join(cells)
 
 
-def writable(path: Path) -> Path:
-    """Check before the work, not after it, that the JSON can be written there."""
+def writable(path: Path, option: str = "--json") -> Path:
+    """Check before the work, not after it, that a result can be written there."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         probe = path.with_name(path.name + ".tmp")
@@ -107,8 +129,19 @@ def writable(path: Path) -> Path:
     except OSError as err:
         blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
         why = f"{blocking} is a file, not a folder" if blocking else err.strerror
-        raise HyperganError(f"cannot write {path} ({why}); choose a writable path with --json") from None
+        raise HyperganError(f"cannot write {path} ({why}); choose a writable path with {option}") from None
     return path
+
+
+def result_paths(run_dir, json_path, plot_path, default_json: str, default_plot: str) -> tuple[Path, Path]:
+    """Where a command writes its JSON and its plot, both checked writable before the work.
+
+    Defaults: RUN/<default_json> and RUN/<default_plot>. With --json elsewhere and no
+    --plot, the plot goes beside that JSON (<json name>.png), so the run directory is
+    left untouched (it may be read-only, or another user's)."""
+    path = Path(json_path) if json_path else Path(run_dir) / default_json
+    plot = Path(plot_path) if plot_path else path.with_suffix(".png") if json_path else Path(run_dir) / default_plot
+    return writable(path), writable(plot, "--plot")
 
 
 def write_result(path: Path, value: dict) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 logging.getLogger("absl").setLevel(logging.ERROR)  # TFDS's absl warnings are noise for users
@@ -22,23 +21,12 @@ def _start_tensorflow_quietly() -> None:
     fails, and always shown with HYPERGAN_TF_VERBOSE=1."""
     if os.environ.get("HYPERGAN_TF_VERBOSE") == "1":
         return
-    import tempfile
+    from hypergan_tf.native_output import captured_native_stderr
 
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            import tensorflow as tf
+    with captured_native_stderr():
+        import tensorflow as tf
 
-            tf.config.list_logical_devices()
-        except BaseException:
-            os.dup2(saved, 2)
-            sink.seek(0)
-            sys.stderr.write(sink.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+        tf.config.list_logical_devices()
 
 
 _start_tensorflow_quietly()
@@ -57,7 +45,7 @@ def cli():
 
 
 for command in (training.train, training.baseline, analyse.evaluate, analyse.ood, analyse.attack, ship.export, ship.sample,
-                ship.predict, analyse.diversity, analyse.report, data.datasets):
+                ship.predict, analyse.diversity, analyse.report, analyse.tensorboard, data.datasets):
     cli.add_command(command)
 
 

@@ -2,8 +2,15 @@
 
 import gzip
 import os
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# The real-data acceptance tests use $HYPERGAN_TF_DATA_DIR, else the shared data sets beside
+# the clone; the header of every test run says which, or that those tests are skipped.
+SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+if not os.environ.get("HYPERGAN_TF_DATA_DIR") and SHARED_DATASETS.is_dir():
+    os.environ["HYPERGAN_TF_DATA_DIR"] = str(SHARED_DATASETS)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -16,6 +23,15 @@ from hypergan_tf.config import TrainConfig  # noqa: E402
 TINY_DIVERSITY_WEIGHT = 0.02
 TINY = dict(noise_dim=16, code_dim=8, hidden_units=32, networks_per_step=4, batch_size=32, summary_networks=4, eval_networks=3,
             diversity_weight=TINY_DIVERSITY_WEIGHT)
+
+
+def pytest_terminal_summary(terminalreporter):
+    data_dir = os.environ.get("HYPERGAN_TF_DATA_DIR")
+    if data_dir and (Path(data_dir) / "mnist").is_dir():
+        terminalreporter.write_line(f"real data sets: {data_dir}")
+    else:
+        terminalreporter.write_line("real data sets: none found (set HYPERGAN_TF_DATA_DIR or place them in ../shared/datasets): "
+                                    "the tests in tests/data/test_shared_datasets.py were skipped")
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -17,7 +18,7 @@ from hypergan_tf.errors import HyperganError
 from hypergan_tf.runs import load_run, load_test_split, require_task
 from hypergan_tf.runs.directory import DIVERSITY_FILE, EVALUATION_FILE, EVALUATION_PLOTS, attack_files, ood_files
 from hypergan_tf.samplers import NETWORK_SEED
-from hypergan_tf_cli.common import epsilon_list, int_list, progress_bar, row, writable, write_result
+from hypergan_tf_cli.common import epsilon_list, int_list, progress_bar, result_paths, row, writable, write_result
 
 
 @click.command()
@@ -29,16 +30,18 @@ from hypergan_tf_cli.common import epsilon_list, int_list, progress_bar, row, wr
 @click.option("--num-networks", type=int, default=100, show_default=True, help="Networks sampled for single-network statistics.")
 @click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks (export and sample draw the same ones).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the results here (default: RUN/evaluation.json).")
-def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, json_path):
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Its figure, a PNG: the reliability diagram, or a regression run's fit with +-2 std "
+                   "(default: RUN/reliability.png or RUN/regression.png; beside --json when that is given).")
+def evaluate(run_dir, dataset, data_dir, ensemble_sizes, num_networks, seed, json_path, plot_path):
     """Test accuracy of single sampled networks and of ensembles, calibration and diversity
     (a regression run: RMSE and predictive std inside and outside the training range)."""
     config, model = load_run(run_dir)
     data = load_test_split(config, dataset, data_dir)
-    path = writable(Path(json_path) if json_path else Path(run_dir) / EVALUATION_FILE)
-    plot = Path(run_dir) / EVALUATION_PLOTS[data.task]
+    path, plot_path = result_paths(run_dir, json_path, plot_path, EVALUATION_FILE, EVALUATION_PLOTS[data.task])
     with progress_bar("evaluating") as progress:
-        result = evaluate_task(model, data, ensemble_sizes, num_networks, seed, progress, plot)
-    PRINTERS[data.task](result, plot)
+        result = evaluate_task(model, data, ensemble_sizes, num_networks, seed, progress, plot_path)
+    PRINTERS[data.task](result, plot_path)
     write_result(path, result)
     click.echo(f"wrote {path}")
 
@@ -90,15 +93,14 @@ PRINTERS = {"classification": _print_classification, "regression": _print_regres
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/ood_<out-dataset>.json.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Entropy density/CDF PNG (default: RUN/ood_<out-dataset>.png).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Entropy density/CDF PNG (default: RUN/ood_<out-dataset>.png; beside --json when that is given).")
 def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_path):
     """Out-of-distribution detection: AUROC/AUPR of entropy, variance and mutual information."""
     config, model = load_run(run_dir)
     require_task(config, "classification", "ood")
     inside, outside = load_test_split(config, data_dir=data_dir), load_test_split(config, out_dataset, data_dir)
-    default_json, default_plot = ood_files(out_dataset)
-    plot_path = Path(plot_path) if plot_path else Path(run_dir) / default_plot
-    path = writable(Path(json_path) if json_path else Path(run_dir) / default_json)
+    path, plot_path = result_paths(run_dir, json_path, plot_path, *ood_files(out_dataset))
     with progress_bar("scoring") as progress:
         result = run_ood(model, inside, outside, ensemble_size, seed, progress, plot_path)
     click.echo(f"in: {result['in_dataset']} ({result['num_in']}), out: {result['out_dataset']} ({result['num_out']}), "
@@ -121,15 +123,14 @@ def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_pat
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--seed", type=int, default=NETWORK_SEED, show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/attack_<method>.json.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/attack_<method>.png.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Default: RUN/attack_<method>.png; beside --json when that is given.")
 def attack(run_dir, method, epsilons, ensemble_size, num_examples, steps, data_dir, seed, json_path, plot_path):
     """FGSM/PGD against the ensemble: accuracy, entropy and detection AUROC per epsilon."""
     config, model = load_run(run_dir)
     require_task(config, "classification", "attack")
     data = load_test_split(config, data_dir=data_dir)
-    default_json, default_plot = attack_files(method)
-    plot_path = Path(plot_path) if plot_path else Path(run_dir) / default_plot
-    path = writable(Path(json_path) if json_path else Path(run_dir) / default_json)
+    path, plot_path = result_paths(run_dir, json_path, plot_path, *attack_files(method))
     with progress_bar("attacking") as progress:
         result = run_attack(model, data, method, epsilons, ensemble_size, num_examples, steps, seed, progress=progress, plot=plot_path)
     clean = result["clean"]
@@ -173,3 +174,23 @@ def diversity(run_dir, num_networks, seed, json_path):
 def report(run_dirs, out):
     """A Markdown report: accuracy, diversity, OOD and attack tables of several runs side by side."""
     click.echo(f"wrote {write_report(run_dirs, out)}")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--port", type=click.IntRange(0, 65535), default=6006, show_default=True, help="0 picks a free port.")
+@click.option("--bind-all", is_flag=True, help="Serve on every network interface, not only localhost.")
+def tensorboard(run_dir, port, bind_all):
+    """TensorBoard on RUN/logs (or a folder of runs), without TensorFlow's start-up lines."""
+    from tensorboard import program
+
+    logdir = Path(run_dir) / "logs" if (Path(run_dir) / "logs").is_dir() else Path(run_dir)
+    board = program.TensorBoard()
+    argv = [None, "--logdir", str(logdir), "--port", str(port), "--load_fast", "false"] + (["--bind_all"] if bind_all else [])
+    board.configure(argv=argv)
+    click.echo(f"TensorBoard on {logdir}: {board.launch()} (Ctrl+C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass

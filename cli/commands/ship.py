@@ -53,9 +53,11 @@ def sample(run_dir, num_networks, out, seed):
 @click.option("--server", default="http://localhost:8501", show_default=True, help="TF Serving REST address.")
 @click.option("--model", "model_name", required=True, help="Model name on the server (its --model_name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the server's raw JSON answer.")
-def predict(images, server, model_name, as_json):
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=3600), default=60.0, show_default=True,
+              help="Seconds to wait for the server's answer.")
+def predict(images, server, model_name, as_json, timeout):
     """Classify image files (PNG/JPEG) with an exported model on a TF Serving server."""
-    result = predict_files(server, model_name, images)
+    result = predict_files(server, model_name, images, timeout)
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return

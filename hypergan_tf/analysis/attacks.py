@@ -14,6 +14,7 @@ from hypergan_tf.analysis.uncertainty import detection, entropy
 from hypergan_tf.atomic import save_figure
 from hypergan_tf.data import Dataset
 from hypergan_tf.errors import HyperganError
+from hypergan_tf.resources import check_memory, training_bytes_per_network
 from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
 
 METHODS = ("fgsm", "pgd")
@@ -62,6 +63,8 @@ def attack(model: WeightSampler, data: Dataset, method: str, epsilons, ensemble_
     if ensemble_size < 1 or num_examples < 1 or steps < 1:
         raise HyperganError("--ensemble-size, --num-examples and --steps must be at least 1")
     ensemble_size = model.networks_available(ensemble_size)
+    check_memory("--ensemble-size", ensemble_size, training_bytes_per_network(model.target, batch_size),
+                 f"the networks' weights and the activations of a gradient on {batch_size} images")
     images = data.test_images[:num_examples].astype(np.float32) / 255.0
     labels = data.test_labels[:num_examples].astype(np.int32)
     weights = {k: tf.constant(v) for k, v in model.sample_networks(ensemble_size, seed).items()}

@@ -36,6 +36,7 @@ from hypergan_tf.analysis.regression import evaluate_regression
 from hypergan_tf.atomic import save_figure
 from hypergan_tf.data import Dataset
 from hypergan_tf.errors import HyperganError
+from hypergan_tf.resources import check_memory, prediction_bytes_per_network
 from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
 
 DEFAULT_ENSEMBLE_SIZES = (1, 5, 10, 100)
@@ -93,6 +94,9 @@ def evaluate(
         raise HyperganError("--num-networks must be at least 1")
     n = model.networks_available(max(num_networks, max(ensemble_sizes)))
     ensemble_sizes = [size for size in ensemble_sizes if size <= n] or [n]  # a random-start ensemble has only its members
+    check_memory("--ensemble-sizes" if max(ensemble_sizes) >= num_networks else "--num-networks", n,
+                 prediction_bytes_per_network(model.target, len(data.test_labels)),
+                 f"the networks' weights and predictions on {len(data.test_labels):,} test images")
     weights = model.sample_networks(n, seed)
     probabilities = predict_probabilities(model, data.test_images, weights, progress=progress)
     if reliability_plot is not None:

@@ -21,6 +21,7 @@ from hypergan_tf.analysis.uncertainty import SCORES, detection, predictive_entro
 from hypergan_tf.atomic import save_figure
 from hypergan_tf.data import Dataset
 from hypergan_tf.errors import HyperganError
+from hypergan_tf.resources import check_memory, prediction_bytes_per_network
 from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
 
 
@@ -30,6 +31,9 @@ def ood(model: WeightSampler, inside: Dataset, outside: Dataset, ensemble_size: 
     if ensemble_size < 1:
         raise HyperganError("--ensemble-size must be at least 1")
     ensemble_size = model.networks_available(ensemble_size)
+    num_images = len(inside.test_labels) + len(outside.test_labels)
+    check_memory("--ensemble-size", ensemble_size, prediction_bytes_per_network(model.target, num_images),
+                 f"the networks' weights and predictions on {num_images:,} images")
     weights = model.sample_networks(ensemble_size, seed)
     images = np.concatenate([inside.test_images, outside.test_images])
     members = predict_probabilities(model, images, weights, progress=progress)

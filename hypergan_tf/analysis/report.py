@@ -21,14 +21,57 @@ from hypergan_tf.runs import load_run, load_test_split, require_task
 from hypergan_tf.runs.directory import CONFIG_FILE, DIVERSITY_FILE, EVALUATION_FILE, attack_files, is_stale, ood_files
 
 
-def _load(run_dir: Path, path: Path) -> dict | None:
-    """A result file of the run, refused when it is older than the run's weights."""
+# What the report reads of each result file: keys, nested; "*" stands for every entry.
+SCORE = {"auroc": None, "aupr": None}
+SCHEMAS = {
+    "evaluation": {"single_network": {"accuracy_mean": None, "accuracy_std": None}, "ensembles": None,
+                   "diversity": {"pairwise_disagreement": None}},
+    "diversity": {"layers": {"*": {"l2_mean": None, "l2_std": None, "std_over_mean": None}}},
+    "ood": {"in_dataset": None, "out_dataset": None, "ensemble_size": None,
+            "scores": {"entropy": SCORE, "variance": SCORE, "mutual_information": SCORE}},
+    "attack": {"clean": {"accuracy": None, "mean_entropy": None},
+               "epsilons": {"*": {"accuracy": None, "mean_entropy": None, "auroc_entropy": None}}},
+}
+
+
+def _missing(value, schema: dict | None, where: str = "") -> str | None:
+    """The first key `schema` asks for that `value` lacks, as a path ("scores.entropy.auroc")."""
+    if schema is None:
+        return None
+    if not isinstance(value, dict):
+        return where or "a JSON object"
+    for key, inner in schema.items():
+        entries = value.items() if key == "*" else [(key, value.get(key, _MISSING))]
+        for name, entry in entries:
+            path = f"{where}.{name}" if where else name
+            if entry is _MISSING:
+                return path
+            found = _missing(entry, inner, path)
+            if found:
+                return found
+    return None
+
+
+_MISSING = object()
+
+
+def _load(run_dir: Path, path: Path, kind: str) -> dict | None:
+    """A result file of the run, refused when it is older than the run's weights, not JSON
+    (e.g. truncated by a full disk) or lacking what the report reads."""
     if not path.is_file():
         return None
     if is_stale(run_dir, path):
         raise HyperganError(f"{path} is older than {run_dir}/model.weights.h5: it describes an earlier run. "
                             "Run its analysis command again, or delete the file")
-    return json.loads(path.read_text())
+    try:
+        value = json.loads(path.read_bytes())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise HyperganError(f"{path} is not valid JSON (truncated?); run its analysis command again, or delete the file") from None
+    missing = _missing(value, SCHEMAS[kind])
+    if missing:
+        raise HyperganError(f"{path} lacks {missing!r} (incomplete, or written by another tool); "
+                            "run its analysis command again, or delete the file")
+    return value
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -84,11 +127,14 @@ def write_report(run_dirs, out: str | Path, compute_missing: bool = True) -> Pat
     evaluations, diversities = {}, {}
     for run in runs:
         config, model = opened[run]
-        evaluations[run] = _load(run, run / EVALUATION_FILE)
+        evaluations[run] = _load(run, run / EVALUATION_FILE, "evaluation")
         if evaluations[run] is None and compute_missing:
             evaluations[run] = evaluate(model, load_test_split(config))
-            write_json(run / EVALUATION_FILE, evaluations[run])
-        diversities[run] = _load(run, run / DIVERSITY_FILE)
+            try:
+                write_json(run / EVALUATION_FILE, evaluations[run])
+            except HyperganError:
+                pass  # a read-only run: the report has the figures all the same
+        diversities[run] = _load(run, run / DIVERSITY_FILE, "diversity")
         if diversities[run] is None and compute_missing:
             n = model.networks_available(100)
             diversities[run] = {"num_networks": n, "layers": layer_table(model.target, model.sample_networks(n))}
@@ -123,7 +169,7 @@ def write_report(run_dirs, out: str | Path, compute_missing: bool = True) -> Pat
     rows = []
     for run in runs:
         for path in sorted(run.glob(ood_files("*")[0])):
-            ood = _load(run, path)
+            ood = _load(run, path, "ood")
             rows.append([labels[run], f"{ood['in_dataset']} -> {ood['out_dataset']}", str(ood["ensemble_size"])]
                         + [f"{ood['scores'][k]['auroc']:.4f} / {ood['scores'][k]['aupr']:.4f}" for k in ("entropy", "variance", "mutual_information")])
     lines += (_table(["run", "split", "networks", "entropy", "variance", "mutual information"], rows) if rows
@@ -131,7 +177,7 @@ def write_report(run_dirs, out: str | Path, compute_missing: bool = True) -> Pat
 
     lines += ["## Adversarial examples (accuracy / mean entropy / detection AUROC by entropy)", ""]
     for method in ("fgsm", "pgd"):
-        results = {run: _load(run, run / attack_files(method)[0]) for run in runs}
+        results = {run: _load(run, run / attack_files(method)[0], "attack") for run in runs}
         results = {run: r for run, r in results.items() if r}
         if not results:
             lines += [f"No {method.upper()} results yet: run `hypergan-tf attack RUN --method {method}`.", ""]

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import gzip
+import math
 from pathlib import Path
 
 import numpy as np
 
 from hypergan_tf.errors import HyperganError
+from hypergan_tf.native_output import captured_native_stderr
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -39,9 +41,10 @@ def _read_idx(path: Path, expected_magic: int) -> np.ndarray:
     if len(raw) < header:
         raise HyperganError(f"{path} is truncated (header incomplete); replace the file")
     dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    size = int(np.prod(dims))
+    size = math.prod(dims)  # exact: NumPy's int64 product wraps around for a corrupt header
     if len(raw) - header != size:
-        raise HyperganError(f"{path} holds {len(raw) - header} bytes of data but its header promises {size} ({dims}); the file is truncated or corrupt")
+        raise HyperganError(f"{path} holds {len(raw) - header:,} bytes of data but its header promises {size:,} "
+                            f"(dimensions {' x '.join(map(str, dims))}); the file is truncated or corrupt: replace it")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
@@ -82,13 +85,14 @@ def read_image_folder(folder: Path, classes: list[str] | None = None) -> tuple[n
         files = sorted(p for p in (folder / cls).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
             raise HyperganError(f"class folder {folder / cls} holds no .jpg or .png images; remove it or add its images")
-        for path in files:
-            try:
-                image = tf.io.decode_image(tf.io.read_file(str(path)), expand_animations=False).numpy()
-            except tf.errors.OpError:
-                raise HyperganError(f"{path} is not a readable image; replace or remove it") from None
-            images.append(image)
-            labels.append(index)
+        with captured_native_stderr():  # libjpeg prints "Improper call to JPEG library" for a damaged file
+            for path in files:
+                try:
+                    image = tf.io.decode_image(tf.io.read_file(str(path)), expand_animations=False).numpy()
+                except tf.errors.OpError:
+                    raise HyperganError(f"{path} is not a readable image (damaged or truncated); replace or remove it") from None
+                images.append(image)
+                labels.append(index)
     shapes = {image.shape for image in images}
     if len(shapes) != 1:
         raise HyperganError(f"{folder} holds images of different sizes {sorted(shapes)[:3]}; all images must share one size")

@@ -10,13 +10,17 @@ import tensorflow as tf
 
 from hypergan_tf.atomic import atomic_path
 from hypergan_tf.export.saved_model import output_name
+from hypergan_tf.resources import available_memory, size
 from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
 from hypergan_tf.targets import standardise
 
 
-# The LiteRT converter holds several copies of the constants: a 195 MB sampler (cifar-mednet)
-# converts, a 624 MB one (a JSON target with a 4,608 x 64 dense layer) was killed for memory.
-MAX_SAMPLER_BYTES = 400e6
+# The LiteRT converter holds many copies of the constants it freezes: converting the default
+# MNIST sampler (71 MB of weights) raised the peak memory from 0.93 GB to about 3.0 GB, the
+# 100-network classifier (13 MB) by 0.55 GB. A 624 MB sampler was killed for memory on this
+# 24 GB machine. So sampler.tflite is written only when 30x its weights fit in the memory
+# available, else skipped with a message (the SavedModel's sample_weights does the same).
+CONVERTER_BYTES_PER_WEIGHT_BYTE = 30
 
 
 def _convert(function: tf.types.experimental.PolymorphicFunction) -> bytes:
@@ -56,10 +60,11 @@ def export_litert(model: WeightSampler, out: str | Path, ensemble_size: int = 10
 
     functions = {"classifier": classifier}
     sampler_bytes = 4 * sum(int(np.prod(v.shape)) for v in model.trainable_variables)
-    if model.noise_dim is not None and sampler_bytes > MAX_SAMPLER_BYTES:
-        print(f"LiteRT sampler.tflite skipped: the model has {sampler_bytes / 1e6:.0f} MB of weights, and converting "
-              f"more than {MAX_SAMPLER_BYTES / 1e6:.0f} MB exhausts memory (use the SavedModel's sample_weights instead)",
-              file=sys.stderr)
+    available = available_memory()
+    if model.noise_dim is not None and available is not None and CONVERTER_BYTES_PER_WEIGHT_BYTE * sampler_bytes > available:
+        print(f"LiteRT sampler.tflite skipped: the model has {sampler_bytes / 1e6:.0f} MB of weights; converting them needs "
+              f"about {size(CONVERTER_BYTES_PER_WEIGHT_BYTE * sampler_bytes)} of memory, {size(available)} are available "
+              "(use the SavedModel's sample_weights instead)", file=sys.stderr)
     elif model.noise_dim is not None:
         @tf.function(input_signature=[tf.TensorSpec([1, model.noise_dim], tf.float32, name="noise")])
         def sampler(noise):

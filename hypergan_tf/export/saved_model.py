@@ -17,15 +17,18 @@ Baselines and the static hypernetwork have no latent space: their SavedModel has
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
-import os
-
 import tensorflow as tf
 
 from hypergan_tf.errors import HyperganError
+from hypergan_tf.resources import check_disk, check_memory, check_path_name, network_bytes
 from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
 
 
@@ -93,29 +96,62 @@ def next_version(out: Path) -> int:
 
 def export_saved_model(model: WeightSampler, out: str | Path, version: int | None = None, ensemble_size: int = 100, seed: int = NETWORK_SEED) -> Path:
     """Write OUT/<version>/ atomically (built in a temporary folder, then renamed), readable
-    by other users as ordinary files are (TF Serving often runs as another user)."""
+    by other users as ordinary files are (TF Serving often runs as another user).
+
+    OUT/.export.lock is held meanwhile: a second export into OUT waits for none and fails at
+    once, and the hidden staging folders of an export that was killed are removed."""
     out = Path(out)
+    check_path_name(out, "--out")
     if ensemble_size < 1:
         raise HyperganError("--ensemble-size must be at least 1")
     if version is not None and version < 0:  # before anything is created
         raise HyperganError("--version must be a non-negative integer")
+    count = model.networks_available(ensemble_size)
+    # The ensemble's weights exist three times while saving: sampled, as variables, serialised.
+    check_memory("--ensemble-size", count, 3 * network_bytes(model.target), "the fixed ensemble, while it is saved")
+    check_disk("--ensemble-size", count, network_bytes(model.target), out, "the fixed ensemble's weights")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise HyperganError(f"cannot create {out} ({err.strerror}); choose a writable --out") from None
-    version = next_version(out) if version is None else version
-    final = out / str(version)
-    if final.exists():
-        raise HyperganError(f"{final} already exists; TF Serving versions are immutable: pick another --version or leave it out")
-    module = ExportedSampler(model, ensemble_size, seed)
-    staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=out))
-    try:
-        tf.saved_model.save(module, str(staging), signatures=module.exported_signatures)
-        _make_readable(staging)
-        staging.replace(final)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with export_lock(out):
+        for leftover in out.glob(".*.partial-*"):  # a killed export's staging folder
+            shutil.rmtree(leftover, ignore_errors=True)
+        version = next_version(out) if version is None else version
+        final = out / str(version)
+        if final.exists():
+            raise HyperganError(f"{final} already exists; TF Serving versions are immutable: pick another --version or leave it out")
+        module = ExportedSampler(model, ensemble_size, seed)
+        staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=out))
+        try:
+            tf.saved_model.save(module, str(staging), signatures=module.exported_signatures)
+            _make_readable(staging)
+            staging.replace(final)
+        except (OSError, tf.errors.OpError) as err:
+            # TensorFlow reports a full disk as an OpError: "{{function_node ...}} <file>; No space
+            # left on device [Op:SaveV2]"; keep the reason.
+            message = getattr(err, "strerror", None) or getattr(err, "message", str(err))
+            found = re.search(r";\s*([^;\[]+?)\s*\[Op:", message)
+            reason = found.group(1) if found else message.splitlines()[0][:200]
+            raise HyperganError(f"cannot write the export into {out} ({reason}); free some disk space or choose "
+                                "another --out and run the command again (nothing was kept)") from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return final
+
+
+@contextlib.contextmanager
+def export_lock(out: Path):
+    """Hold OUT/.export.lock (released by the kernel even on SIGKILL)."""
+    handle = os.open(out / ".export.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise HyperganError(f"another hypergan-tf export is writing into {out}; wait for it to finish") from None
+        yield
+    finally:
+        os.close(handle)
 
 
 def _make_readable(folder: Path) -> None:

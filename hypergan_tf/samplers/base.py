@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.objectives.likelihood import Likelihood, get_likelihood
+from hypergan_tf.resources import check_memory, training_bytes_per_network
 from hypergan_tf.targets import TargetSpec, standardise
 
 if TYPE_CHECKING:
@@ -62,15 +63,23 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
     def sample_networks(self, num_networks: int, seed: int = NETWORK_SEED, chunk: int = 100) -> dict[str, np.ndarray]:
         """`network_weights` as NumPy arrays, computed `chunk` networks at a time where the
         networks come from noise (memory), checked against `max_networks`."""
+        parts: dict[str, list] = {}
+        for _, weights in self.iter_networks(num_networks, seed, chunk):
+            for name, value in weights.items():
+                parts.setdefault(name, []).append(value)
+        return {name: np.concatenate(values) for name, values in parts.items()}
+
+    def iter_networks(self, num_networks: int, seed: int = NETWORK_SEED, chunk: int = 100):
+        """The networks of `sample_networks(num_networks, seed)` as (index of the first,
+        NumPy weights) pieces of at most `chunk` networks where they come from noise, so a
+        caller that writes them out holds one piece at a time."""
         self.check_count(num_networks)
         if self.noise_dim is None:
-            return {name: value.numpy() for name, value in self.network_weights(num_networks, seed).items()}
+            yield 0, {name: value.numpy() for name, value in self.network_weights(num_networks, seed).items()}
+            return
         noise = fixed_noise(num_networks, self.noise_dim, seed)
-        parts: dict[str, list] = {}
         for start in range(0, num_networks, chunk):
-            for name, value in self.weights_from_noise(tf.constant(noise[start : start + chunk])).items():
-                parts.setdefault(name, []).append(value.numpy())
-        return {name: np.concatenate(values) for name, values in parts.items()}
+            yield start, {name: value.numpy() for name, value in self.weights_from_noise(tf.constant(noise[start : start + chunk])).items()}
 
     def check_count(self, num_networks: int) -> None:
         """A clear error when more networks are asked for than this sampler has."""
@@ -127,9 +136,17 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
         of training (for schedules)."""
 
     @classmethod
+    def trained_networks(cls, config: "TrainConfig") -> tuple[str, int]:
+        """How many networks one training step runs, and the option that sets it."""
+        return "--networks-per-step", config.networks_per_step
+
+    @classmethod
     def check_config(cls, config: "TrainConfig", target: TargetSpec) -> None:
-        """Raise a HyperganError for options that do not fit `target`, before anything is
-        written (the base sampler has none)."""
+        """Raise a HyperganError for options that do not fit `target` or this machine's
+        memory, before anything is written (subclasses add their own checks)."""
+        option, count = cls.trained_networks(config)
+        check_memory(option, count, training_bytes_per_network(target, config.batch_size),
+                     f"{count:,} networks per training step with their gradients and activations")
 
     def compile_from_config(self, config: "TrainConfig", total_steps: int) -> None:
         """Compile with the optimizers `config` describes (cosine decay over `total_steps`)."""

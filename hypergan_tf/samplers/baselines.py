@@ -61,6 +61,11 @@ class BaselineEnsemble(WeightSampler):
                    eval_networks=config.eval_networks, input_mean=config.input_mean or 0.0,
                    input_std=config.input_std or 1.0, seed=config.seed, likelihood=config.likelihood, noise_std=config.noise_std)
 
+    @classmethod
+    def trained_networks(cls, config) -> tuple[str, int]:
+        return {"ensemble": ("--members", config.members), "single": ("--method single", 1),
+                "mc-dropout": ("--networks-per-step", config.networks_per_step)}[config.method]
+
     def get_config(self) -> dict:
         return {"name": self.name, "target": self.target.to_config(), "method": self.method, "members": self.members,
                 "dropout_rate": self.dropout_rate, "masks_per_step": self.masks_per_step, "eval_networks": self.eval_networks,

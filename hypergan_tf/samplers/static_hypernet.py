@@ -118,7 +118,12 @@ class StaticHypernet(WeightSampler):
 
     # ---- the sampler interface ---------------------------------------------------------
     @classmethod
+    def trained_networks(cls, config: TrainConfig) -> tuple[str, int]:
+        return "--method static-hypernet", 1
+
+    @classmethod
     def check_config(cls, config: TrainConfig, target: TargetSpec) -> None:
+        super().check_config(config, target)
         if config.hyper_layers is not None:
             _check_layers(_layer_list(config.hyper_layers), target)
 

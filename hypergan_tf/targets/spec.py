@@ -80,6 +80,16 @@ class TargetSpec:
     def num_params(self) -> int:
         return sum(math.prod(shape) for shape in self.param_shapes.values())
 
+    @property
+    def activation_units(self) -> int:
+        """Outputs of all layers for one example (what one network keeps per example for
+        its backward pass, before pooling's larger inputs): the memory estimates' unit."""
+        shape, total = self.input_shape, 0
+        for layer in self.layers:
+            shape = layer.resolve(shape, layer.name)[1]
+            total += math.prod(shape)
+        return total
+
     def forward(self, images: tf.Tensor, weights: dict[str, tf.Tensor]) -> tf.Tensor:
         """Logits of K networks on one batch: images [B, *input_shape] -> [K, B, classes]
         (a regression network's outputs: [K, B, 1])."""

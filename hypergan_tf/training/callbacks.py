@@ -20,6 +20,7 @@ from tensorboard.plugins.hparams import api as hparams_api
 
 from hypergan_tf.analysis.diversity import symmetry_aware_diversity
 from hypergan_tf.analysis.metrics import l2_std_over_mean
+from hypergan_tf.progress import PROGRESS_SECONDS, ProgressLines
 
 
 class StopAtStep(keras.callbacks.Callback):
@@ -35,18 +36,33 @@ class StopAtStep(keras.callbacks.Callback):
 
 
 class DivergenceGuard(keras.callbacks.Callback):
-    """Stops at the first non-finite loss, before a bad state can be checkpointed."""
+    """Stops at the first non-finite loss, and at the end of an epoch (before the backup,
+    which comes later in the callback list) when any weight is non-finite, so a bad state
+    is never checkpointed or saved."""
 
     def __init__(self):
         super().__init__()
         self.diverged_at: int | None = None
+        self.reason = ""
         self.step = 0
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
-        if logs and not all(math.isfinite(float(v)) for v in logs.values()):
-            self.diverged_at = self.step
-            self.model.stop_training = True
+        if self.diverged_at is None and logs and not all(math.isfinite(float(v)) for v in logs.values()):
+            self._stop("non-finite loss")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.diverged_at is None and not all_weights_finite(self.model):
+            self._stop("non-finite weights")
+
+    def _stop(self, reason: str) -> None:
+        self.diverged_at, self.reason = self.step, reason
+        self.model.stop_training = True
+
+
+def all_weights_finite(model: keras.Model) -> bool:
+    """True when every variable of `model` (trainable or not) holds only finite numbers."""
+    return all(bool(tf.reduce_all(tf.math.is_finite(v))) for v in model.weights if "float" in str(v.dtype))
 
 
 class TensorBoard(keras.callbacks.TensorBoard):
@@ -101,3 +117,19 @@ class SamplerSummaries(keras.callbacks.Callback):
             if image is not None:
                 tf.summary.image(f"filters/{first.name}", image, step=step)
         self.writer.flush()
+
+
+class StepProgress(keras.callbacks.Callback):
+    """For logs (Keras' verbose=2 prints a line per epoch only): a line every
+    PROGRESS_SECONDS with the step, the rate and the time left."""
+
+    def __init__(self, total_steps: int, interval: float = PROGRESS_SECONDS, echo=print):
+        super().__init__()
+        self.total_steps = total_steps
+        self.lines = ProgressLines("step", interval)
+        self.echo = echo
+
+    def on_train_batch_end(self, batch, logs=None):
+        line = self.lines.update(int(self.model.optimizer_steps.numpy()), self.total_steps)
+        if line:
+            self.echo(line, flush=True)

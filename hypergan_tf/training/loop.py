@@ -15,16 +15,17 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from hypergan_tf.atomic import save_weights, write_json
+from hypergan_tf.atomic import check_free_space, save_weights, weights_file_bytes, write_json
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.data import load_dataset, resolve_data_dir
 from hypergan_tf.data.pipelines import as_inputs, evaluation_batches, split_validation, training_batches
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.objectives.likelihood import default_likelihood
+from hypergan_tf.resources import check_path_name
 from hypergan_tf.runs.directory import CHECKPOINTS, CONFIG_FILE, LOGS, SUMMARY_FILE, WEIGHTS_FILE, locked, remove_run
 from hypergan_tf.samplers import SAMPLERS, build_sampler
 from hypergan_tf.training.backup import RunBackup, read_state, restore
-from hypergan_tf.training.callbacks import DivergenceGuard, SamplerSummaries, StopAtStep, TensorBoard
+from hypergan_tf.training.callbacks import DivergenceGuard, SamplerSummaries, StepProgress, StopAtStep, TensorBoard
 from hypergan_tf.training.distribution import make_strategy
 
 
@@ -69,6 +70,7 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
 
     RUN/.lock is held throughout, so a second process on the same run directory fails at once."""
     run_dir = Path(run_dir)
+    check_path_name(run_dir, "--run-dir")
     # An unknown target, a bad spec file or options that do not fit it: fail before loading data.
     SAMPLERS[config.method].check_config(config, config.resolved_target())
     with locked(run_dir):
@@ -109,13 +111,22 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
     steps_per_epoch = min(config.backup_every or data_epoch, total_steps)
     epochs = math.ceil(total_steps / steps_per_epoch)
 
-    resume = prepare_run_dir(run_dir, config, overwrite)
-    if not resume:
-        config.save(run_dir / CONFIG_FILE)
-
     with strategy.scope():  # variables, optimizers included, are created inside the scope
         model = build_sampler(config, total_steps)
         model.compile_from_config(config, total_steps)
+
+    resume = prepare_run_dir(run_dir, config, overwrite)
+    # A backup is written beside the previous one before that is deleted: two at the peak,
+    # of which a resumed run has one on disk already.
+    on_disk = sum(p.stat().st_size for p in (run_dir / CHECKPOINTS).glob("ckpt-*.weights.h5")) if resume else 0
+    try:
+        check_free_space(run_dir / CHECKPOINTS / "x", 2 * weights_file_bytes(model) - on_disk, f"the backups of {run_dir}")
+    except HyperganError:
+        if not resume:
+            remove_run(run_dir)  # only the empty folders prepare_run_dir made
+        raise
+    if not resume:
+        config.save(run_dir / CONFIG_FILE)
     if not resume:  # a resumed run restores what preparation trained (HyperGAN: the mixer)
         model.prepare_training(config)
 
@@ -135,6 +146,8 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         RunBackup(run_dir / CHECKPOINTS, is_healthy=lambda: guard.diverged_at is None),
         StopAtStep(total_steps),
     ]
+    if verbose == 2:  # output to a log: Keras prints a line per epoch only
+        callbacks.append(StepProgress(total_steps))
     early_stopping = None
     if config.early_stopping and len(val_y):
         # The paper: diversity falls over long training. Keep the epoch whose sampled
@@ -160,7 +173,7 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         kept = (f"the last good backup (step {backup['step']}) is kept in {run_dir / 'checkpoints'}" if backup
                 else "no backup had been written yet")
         raise HyperganError(
-            f"training diverged (non-finite loss) at step {guard.diverged_at}; {kept}. "
+            f"training diverged ({guard.reason}) at step {guard.diverged_at}; {kept}. "
             "Lower --g-learning-rate (or --beta) and train again with --overwrite"
         )
     model.finish_training()

@@ -1,5 +1,6 @@
 """report: runs told apart by name, and results older than the weights refused."""
 
+import json
 import os
 import shutil
 
@@ -33,3 +34,27 @@ def test_report_refuses_results_older_than_the_weights_and_keeps_same_named_runs
     result = runner.invoke(cli, ["report", str(first), str(second), "--out", str(tmp_path / "report2")])
     assert result.exit_code == 2 and "evaluation.json is older than" in result.output, result.output
     assert not (tmp_path / "report2").exists()  # a failed report leaves no empty folder
+
+
+def test_report_refuses_truncated_or_incomplete_result_files(tmp_path):
+    run = train_tiny_run(tmp_path / "run", steps=3)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["evaluate", str(run), "--num-networks", "2", "--ensemble-sizes", "1,2"]).exit_code == 0
+    assert runner.invoke(cli, ["attack", str(run), "--ensemble-size", "2", "--num-examples", "20", "--epsilons", "0.1"]).exit_code == 0
+    evaluation, attack = run / "evaluation.json", run / "attack_fgsm.json"
+    good_evaluation, good_attack = evaluation.read_bytes(), attack.read_bytes()
+    cases = [
+        (evaluation, good_evaluation[: len(good_evaluation) // 2], "evaluation.json is not valid JSON (truncated?)"),
+        (evaluation, json.dumps({k: v for k, v in json.loads(good_evaluation).items() if k != "diversity"}).encode(), "lacks 'diversity'"),
+        (attack, json.dumps({**json.loads(good_attack), "epsilons": {"0.1": {"accuracy": 0.5}}}).encode(), "lacks 'epsilons.0.1.mean_entropy'"),
+        (run / "ood_notmnist.json", b'{"in_dataset": "digits", "out_dataset": "notmnist", "ensemble_size": 2, "scores": {}}',
+         "lacks 'scores.entropy'"),
+    ]
+    for path, content, message in cases:
+        path.write_bytes(content)
+        result = runner.invoke(cli, ["report", str(run), "--out", str(tmp_path / "report")])
+        assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output, result.output
+        assert not (tmp_path / "report").exists()
+        evaluation.write_bytes(good_evaluation), attack.write_bytes(good_attack)
+        (run / "ood_notmnist.json").unlink(missing_ok=True)
+    assert runner.invoke(cli, ["report", str(run), "--out", str(tmp_path / "report")]).exit_code == 0

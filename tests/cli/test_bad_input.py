@@ -108,12 +108,35 @@ CASES = {
     "state.json of the wrong type": (
         lambda t, r: ["train", "--dataset", "digits", "--run-dir", corrupt_copy(r, t, damage_backup_type), *TINY], "the backup in"),
     "too many steps": (lambda t, r: ["train", "--dataset", "digits", "--steps", str(10**12), "--run-dir", t / "run"], "lower --steps or --epochs"),
+    "too many epochs": (lambda t, r: ["train", "--dataset", "digits", "--epochs", str(10**9), "--run-dir", t / "run"], "lower --steps or --epochs"),
     "JSON path under a file": (lambda t, r: ["evaluate", r, "--json", a_file(t) / "e.json"], "plain-file is a file, not a folder"),
     "weights of another configuration": (lambda t, r: ["evaluate", corrupt_copy(r, t, edit_config(code_dim=16, hidden_units=64))],
                                          "holds weights of another model than"),
     "negative seed": (lambda t, r: ["train", "--seed", "-1", "--run-dir", t / "run"], "--seed must be in [0, 2**31)"),
     "sample into another run's networks": (lambda t, r: ["sample", r, "-n", "1", "--out", networks_folder(t)], "already holds sampled networks"),
+    # 10**7-10**8 networks of 31,594 weights: terabytes, on any machine; each says what fits.
+    "networks per step beyond memory": (lambda t, r: ["train", "--dataset", "digits", "--networks-per-step", str(10**7), "--run-dir", t / "run"],
+                                        "fit; lower --networks-per-step"),
+    "ensemble sizes beyond memory": (lambda t, r: ["evaluate", r, "--ensemble-sizes", str(10**8)], "fit; lower --ensemble-sizes"),
+    "export ensemble beyond memory": (lambda t, r: ["export", r, "--out", t / "run", "--ensemble-size", str(10**8)], "fit; lower --ensemble-size"),
+    "attack ensemble beyond memory": (lambda t, r: ["attack", r, "--ensemble-size", str(10**8)], "fit; lower --ensemble-size"),
+    "run dir not UTF-8": (lambda t, r: ["train", "--dataset", "digits", "--run-dir", t / "run\udcff\udcfe", *TINY], "is not valid UTF-8"),
+    "run dir name over 255 bytes": (lambda t, r: ["train", "--dataset", "digits", "--run-dir", t / "run" / ("a" * 300), *TINY],
+                                    "is 300 bytes long; file systems allow at most 255"),
+    "export folder name over 255 bytes": (lambda t, r: ["export", r, "--out", t / "run" / ("b" * 256)], "is 256 bytes long"),
+    "IDX header with huge dimensions": (
+        lambda t, r: ["train", "--data-dir", mnist_dir(t, huge_idx_header), "--run-dir", t / "run", *TINY],
+        "header promises 79,228,162,458,924,105,385,300,197,375 (dimensions 4294967295 x 4294967295 x 4294967295)",
+    ),
+    "sample beyond the free disk": (lambda t, r: ["sample", r, "-n", str(10**8), "--out", t / "run"], "fit; lower -n"),
 }
+
+
+def huge_idx_header(folder):
+    """A corrupt header whose size overflows a 64-bit product (NumPy's np.prod wraps around)."""
+    path = folder / "train-images-idx3-ubyte.gz"
+    path.unlink()
+    (folder / "train-images-idx3-ubyte").write_bytes((0x0803).to_bytes(4, "big") + b"\xff" * 12 + bytes(100))
 
 
 def edit_config(**changes):
@@ -190,3 +213,24 @@ def test_divergence_stops_with_a_message_and_keeps_the_last_good_backup(tmp_path
     assert kept["step"] >= state["step"] and f"the last good backup (step {kept['step']}) is kept" in result.output
     assert (run_dir / "checkpoints" / kept["checkpoint"]).is_file()
     assert not (run_dir / "model.weights.h5").exists()
+
+
+def test_a_damaged_jpeg_gives_one_error_line_and_no_libjpeg_noise(tmp_path):
+    """libjpeg prints "Improper call to JPEG library" on file descriptor 2 itself: run the real
+    command in a process of its own to see everything it prints."""
+    import subprocess
+    import sys
+
+    import tensorflow as tf
+
+    data = empty_class(tmp_path)
+    good = tf.io.encode_jpeg(np.full((32, 32, 3), 128, np.uint8)).numpy()
+    for split in ("train", "test"):
+        (data / "cifar10" / split / "dog" / "0.jpg").write_bytes(good)
+    (data / "cifar10" / "train" / "dog" / "1.jpg").write_bytes(good[: len(good) // 2])
+    result = subprocess.run([sys.executable, "-m", "hypergan_tf_cli.main", "datasets", "--check", "cifar10", "--data-dir", str(data)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert "1.jpg is not a readable image (damaged or truncated)" in result.stderr
+    assert "JPEG library" not in result.stderr + result.stdout and "Traceback" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if line.strip()] == [line for line in result.stderr.splitlines() if line.startswith("Error:")]

@@ -45,6 +45,7 @@ def test_train_writes_config_weights_and_logs(trained_run):
     summary = json.loads((run_dir / "train_summary.json").read_text())
     assert summary["steps"] == 6
     assert "trained 6 steps" in output and "scikit-learn" in output
+    assert "step 6/6 (100%), done in" in output  # output to a log (not a terminal) gets progress lines
 
 
 def test_evaluate_writes_json_in_the_documented_shape(trained_run, tmp_path):
@@ -67,7 +68,19 @@ def test_evaluate_writes_json_in_the_documented_shape(trained_run, tmp_path):
     assert set(gain) == {"3"}  # sizes >= 2 only
     assert -1 < gain["3"] < 1  # its arithmetic: tests/test_diversity.py
     assert "single network: accuracy" in result.output
-    assert (run_dir / "reliability.png").stat().st_size > 1000
+    assert (tmp_path / "eval.png").stat().st_size > 1000  # the reliability diagram, beside --json
+
+
+def test_results_elsewhere_leave_the_run_directory_untouched(trained_run, tmp_path):
+    """A run may be read-only (or another user's): with --json elsewhere, the plots go beside it."""
+    run_dir, _ = trained_run
+    before = {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")}
+    for command, extra in (("evaluate", ["--ensemble-sizes", "1,2", "--num-networks", "2"]),
+                           ("attack", ["--ensemble-size", "2", "--num-examples", "20", "--epsilons", "0.1"])):
+        result = run(command, run_dir, *extra, "--json", tmp_path / f"{command}.json")
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / f"{command}.json").is_file() and (tmp_path / f"{command}.png").stat().st_size > 1000
+    assert {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")} == before
 
 
 def test_existing_run_is_not_overwritten_without_flag(trained_run):
@@ -143,3 +156,30 @@ def test_early_stopping_keeps_the_epoch_with_the_best_validation_gain(tmp_path):
     assert summary["kept_epoch"] == int(np.argmax(gains)) + 1
     assert summary["final"]["val_ensemble_gain"] == pytest.approx(max(gains))
     assert f"kept the weights of epoch {summary['kept_epoch']}" in result.output
+
+
+def test_tensorboard_serves_the_run_without_tensorflow_start_up_lines(trained_run):
+    import re
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    run_dir, _ = trained_run
+    process = subprocess.Popen([sys.executable, "-m", "hypergan_tf_cli.main", "tensorboard", str(run_dir), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stdout.readline()
+        url = re.search(r"http://\S+/", first).group(0)
+        for _ in range(60):  # TensorBoard reads the logs in a background thread
+            with urllib.request.urlopen(url + "data/runs", timeout=30) as response:
+                runs = json.loads(response.read())
+            if {"train", "sampler"} <= set(runs):
+                break
+            time.sleep(0.5)
+        assert {"train", "sampler"} <= set(runs), runs
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert f"TensorBoard on {run_dir / 'logs'}" in first
+    assert "cuInit" not in stderr and "oneDNN" not in stderr and "absl" not in stderr, stderr

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import numpy as np
@@ -193,3 +194,75 @@ def test_predict_without_a_server_is_a_clear_error(tmp_path):
     image.write_bytes(tf.io.encode_png(np.zeros((28, 28, 1), np.uint8)).numpy())
     result = CliRunner().invoke(cli, ["predict", "--server", "http://127.0.0.1:9", "--model", "m", str(image)])
     assert result.exit_code == 2 and "cannot reach" in result.output
+
+
+class BrokenServer(BaseHTTPRequestHandler):
+    """Answers every request with `body` after `delay` seconds."""
+
+    body = b""
+    delay = 0.0
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        time.sleep(BrokenServer.delay)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(BrokenServer.body)))
+            self.end_headers()
+            self.wfile.write(BrokenServer.body)
+        except OSError:  # the client gave up
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+GOOD_LINE = {"probabilities": [0.9, 0.1], "predicted_class": 0, "entropy": 0.3, "mutual_information": 0.01}
+
+
+@pytest.mark.parametrize("body, delay, message", [
+    (b"<html><body>502 Bad Gateway</body></html>", 0, "not JSON: '<html>"),
+    (b"{}", 0, "expected 'predictions' with one entry per image (1)"),
+    (json.dumps({"predictions": [dict(GOOD_LINE, predicted_class=7)]}).encode(), 0, "predicted_class 7 is not one of the 2 classes"),
+    (json.dumps({"predictions": [GOOD_LINE, GOOD_LINE]}).encode(), 0, "one entry per image (1)"),
+    (json.dumps({"predictions": [GOOD_LINE]}).encode(), 3.0, "did not answer within 1 s"),
+])
+def test_predict_against_a_broken_server_is_one_clear_error(body, delay, message, tmp_path):
+    image = tmp_path / "x.png"
+    image.write_bytes(tf.io.encode_png(np.zeros((28, 28, 1), np.uint8)).numpy())
+    BrokenServer.body, BrokenServer.delay = body, delay
+    server = HTTPServer(("127.0.0.1", 0), BrokenServer)
+    thread = threading.Thread(target=server.handle_request, daemon=True)
+    thread.start()
+    try:
+        result = CliRunner().invoke(cli, ["predict", "--server", f"http://127.0.0.1:{server.server_port}", "--model", "m",
+                                          "--timeout", "1", str(image)])
+    finally:
+        thread.join(10)
+        server.server_close()
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_export_removes_a_killed_exports_staging_folder_and_refuses_a_concurrent_one(model, tmp_path):
+    from hypergan_tf.export.saved_model import export_lock
+
+    out = tmp_path / "exports"
+    leftover = out / ".1.partial-killed"
+    (leftover / "variables").mkdir(parents=True)  # what SIGKILL during tf.saved_model.save leaves
+    with export_lock(out):  # another export is running
+        with pytest.raises(HyperganError, match="another hypergan-tf export is writing into"):
+            export_saved_model(model, out, ensemble_size=1)
+    assert leftover.exists() and not (out / "1").exists()
+    assert export_saved_model(model, out, ensemble_size=1).name == "1"
+    assert sorted(p.name for p in out.iterdir()) == [".export.lock", "1"]
+
+
+def test_a_write_that_cannot_fit_is_refused_before_it_starts(model, tmp_path):
+    from hypergan_tf.atomic import check_free_space, save_weights
+
+    with pytest.raises(HyperganError, match="free some disk space"):
+        check_free_space(tmp_path / "x.weights.h5", 10**18)
+    save_weights(model, tmp_path / "ok.weights.h5")  # the same check passes for a real file
+    assert (tmp_path / "ok.weights.h5").stat().st_size > 0
