@@ -100,11 +100,18 @@ def distill(run_dir, out, ensemble_size, temperature, hard_label_weight, epochs,
     path = writable(Path(json_path) if json_path else Path(run_dir) / DISTILL_FILE)
     with progress_bar("distilling") as progress:
         result = run_distill(model, data, out, settings, config.validation_examples, config.seed, overwrite, progress)
+    report_distillation(result, model.target.name)
+    write_result(path, result)
+    click.echo(f"wrote {result['out']} and {path}")
+
+
+def report_distillation(result: dict, target_name: str) -> None:
+    """The table of `distill`: the student beside single sampled networks and ensembles."""
     used = result["settings"]
-    click.echo(f"student: one {model.target.name} network ({result['student']['parameters']} parameters) trained on "
-               f"{result['num_train_examples']} {result['dataset']} images for {used['epochs']} epochs, soft labels of "
+    click.echo(f"student: one {target_name} network ({result['student']['parameters']:,} parameters) trained on "
+               f"{result['num_train_examples']:,} {result['dataset']} images for {used['epochs']} epochs, soft labels of "
                f"{used['ensemble_size']} networks at T={used['temperature']:g}, hard-label weight {used['hard_label_weight']:g}")
-    widths, formats = (-28, 9, 8, 8), (None, ".4f", ".4f", ".4f")
+    widths, formats = (-30, 9, 8, 8), (None, ".4f", ".4f", ".4f")
     click.echo(row(("test split", "accuracy", "nll", "ece"), widths) + f"   ({result['num_test_examples']} images)")
     student, single = result["student"], result["single_network"]
     click.echo(row(("student (1 network)", student["accuracy"], student["nll"], student["ece"]), widths, formats))
@@ -115,5 +122,3 @@ def distill(run_dir, out, ensemble_size, temperature, hard_label_weight, epochs,
         click.echo(f"student validation accuracy {student['validation_accuracy']:.4f} ({result['num_validation_examples']} held-out training images)")
     seconds = result["seconds"]
     click.echo(f"time: teacher {seconds['teacher']:.0f} s, training {seconds['training']:.0f} s, total {seconds['total']:.0f} s")
-    write_result(path, result)
-    click.echo(f"wrote {result['out']} and {path}")

@@ -53,10 +53,13 @@ class DistillConfig:
     """Every default of `distill`; the CLI maps its options onto it."""
 
     ensemble_size: int = 100  # teacher networks, drawn with `network_seed`
-    # Chosen on the validation split of the default MNIST run (README, distill): T = 2 and
-    # hard labels at weight 0.1 gave the best validation accuracy of the values tried.
-    temperature: float = 2.0
-    hard_label_weight: float = 0.1  # h: 0 = the teacher alone, 1 = ordinary training on the labels
+    # Chosen on the validation split of the default MNIST run (5,000 held-out training
+    # images; 100 teacher networks; 15 epochs unless said): student accuracy 98.96% at T 1,
+    # h 0 (98.96% after 30 epochs), 98.86% at T 2, h 0.1, 98.88% at T 4, h 0.1, 98.82% at
+    # T 1, h 0.5 and 98.82% with the labels alone (h 1); the teacher: 98.57% per network,
+    # 99.00% / 99.08% for 10 / 100 networks. The ensemble's mean itself is the best target.
+    temperature: float = 1.0
+    hard_label_weight: float = 0.0  # h: 0 = the teacher alone, 1 = ordinary training on the labels
     epochs: int = 15
     batch_size: int = 100
     learning_rate: float = 1e-3  # Adam, cosine decay to 1% over training
