@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from hypergan_tf.analysis.distill import DistillConfig, check_out
+from hypergan_tf.analysis.distill import DistillConfig, check_data, check_out
 from hypergan_tf.analysis.distill import distill as run_distill
 from hypergan_tf.analysis.interpolate import DEFAULT_POINTS, PATH_CHOICES, PATH_LABELS, check_options, plot_paths
 from hypergan_tf.analysis.interpolate import interpolate as run_interpolation
@@ -97,6 +97,7 @@ def distill(run_dir, out, ensemble_size, temperature, hard_label_weight, epochs,
     check_out(out, overwrite)
     config, model = load_run(run_dir)
     data = load_training_data(config, data_dir)
+    check_data(data, settings, config.validation_examples)
     path = writable(Path(json_path) if json_path else Path(run_dir) / DISTILL_FILE)
     with progress_bar("distilling") as progress:
         result = run_distill(model, data, out, settings, config.validation_examples, config.seed, overwrite, progress)

@@ -40,7 +40,7 @@ from hypergan_tf.analysis import metrics
 from hypergan_tf.analysis.predict import predict_logits, predict_probabilities
 from hypergan_tf.atomic import atomic_path
 from hypergan_tf.data import Dataset
-from hypergan_tf.data.pipelines import split_validation, training_batches
+from hypergan_tf.data.pipelines import split_validation, training_batches, validation_count
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
 from hypergan_tf.targets import TargetSpec
@@ -75,7 +75,7 @@ class DistillConfig:
             (self.epochs >= 1, "--epochs must be at least 1"),
             (self.batch_size >= 1, "--batch-size must be at least 1"),
             (self.learning_rate > 0, "--learning-rate must be > 0"),
-            (self.seed >= 0, "--seed must be >= 0"),
+            (0 <= self.seed < 2**31, "--seed must be in [0, 2**31)"),
         ):
             if not ok:
                 raise HyperganError(message)
@@ -125,8 +125,6 @@ def train_student(target: TargetSpec, input_mean: float, input_std: float, image
                   teacher: np.ndarray, settings: DistillConfig, progress=None) -> keras.Model:
     """A fresh `target` network fitted to `teacher` (probabilities at settings.temperature)
     and `labels`; returns the Keras model pixels in [0, 1] -> probabilities."""
-    if len(labels) < settings.batch_size:
-        raise HyperganError(f"--batch-size {settings.batch_size} is larger than the {len(labels)} training images")
     keras.utils.set_random_seed(settings.seed)
     student = target.to_keras(fresh_weights(target, settings.seed), 0, input_mean, input_std, name=f"{target.name}_student")
     logits = keras.Model(student.inputs, student.get_layer(target.layers[-1].name).output)
@@ -171,6 +169,15 @@ def check_out(out: str | Path, overwrite: bool) -> Path:
     return out
 
 
+def check_data(data: Dataset, settings: DistillConfig, validation_examples: int) -> None:
+    """A training split, and at least one batch of it once the validation split is held out."""
+    if data.train_labels is None:
+        raise HyperganError(f"data set {data.name} has no training split to distil on")
+    count = len(data.train_labels) - validation_count(len(data.train_labels), validation_examples)
+    if count < settings.batch_size:
+        raise HyperganError(f"--batch-size {settings.batch_size} is larger than the {count} training images; lower it")
+
+
 def distill(model: WeightSampler, data: Dataset, out: str | Path, settings: DistillConfig = DistillConfig(),
             validation_examples: int = 5000, split_seed: int = 0, overwrite: bool = False, progress=None) -> dict:
     """Train the student on `data`'s training images (minus the validation split the run
@@ -178,8 +185,7 @@ def distill(model: WeightSampler, data: Dataset, out: str | Path, settings: Dist
     test split beside the sampled networks."""
     settings.check()
     out = check_out(out, overwrite)
-    if data.train_images is None:
-        raise HyperganError(f"data set {data.name} has no training split to distil on")
+    check_data(data, settings, validation_examples)
     started = time.perf_counter()
     (train_x, train_y), (val_x, val_y) = split_validation(data.train_images, data.train_labels, validation_examples, split_seed)
     size = model.networks_available(settings.ensemble_size)

@@ -111,6 +111,7 @@ BAD = {
     "hard-label weight above 1": (["--hard-label-weight", "1.5"], "--hard-label-weight must be in [0, 1]"),
     "no epochs": (["--epochs", "0"], "--epochs must be at least 1"),
     "empty teacher": (["--ensemble-size", "0"], "--ensemble-size must be at least 1"),
+    "batch larger than the data": (["--batch-size", "100000"], "is larger than the 1294 training images"),
 }
 
 
