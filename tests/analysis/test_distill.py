@@ -82,20 +82,41 @@ def test_student_beats_chance_and_is_reported_beside_the_ensembles(distilled):
     assert "student (1 network)" in output and "sampled network (mean of 3)" in output
 
 
+def load_without_hypergan(model_path, images: np.ndarray, folder):
+    """Run LOAD_WITHOUT_HYPERGAN in a fresh, isolated Python: (the process, its predictions or None)."""
+    np.save(folder / "images.npy", images)
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-I", "-c", LOAD_WITHOUT_HYPERGAN, str(model_path), str(folder / "images.npy"), str(folder / "p.npy")],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False)
+    return done, (np.load(folder / "p.npy") if done.returncode == 0 else None)
+
+
 def test_student_loads_and_predicts_without_hypergan_tf(distilled, tiny_run, tmp_path):
     out, report, _ = distilled
     config, _ = load_run(tiny_run)
     data = load_test_split(config)
-    images = data.test_images.astype(np.float32) / 255.0
-    np.save(tmp_path / "images.npy", images)
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-I", "-c", LOAD_WITHOUT_HYPERGAN, str(out), str(tmp_path / "images.npy"), str(tmp_path / "p.npy")],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    done, probabilities = load_without_hypergan(out, data.test_images.astype(np.float32) / 255.0, tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
-    probabilities = np.load(tmp_path / "p.npy")
     np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-5)
     accuracy = float(np.mean(probabilities.argmax(-1) == data.test_labels))
     assert accuracy == pytest.approx(report["student"]["accuracy"], abs=1e-9)
+
+
+@keras.saving.register_keras_serializable(package="hypergan_tf")
+class Doubling(keras.layers.Layer):
+    def call(self, x):
+        return 2.0 * x
+
+
+Doubling.__module__ = "hypergan_tf.analysis.distill"  # as if hypergan-tf defined it
+
+
+def test_the_isolated_loader_fails_on_a_model_that_needs_hypergan_tf(tmp_path):
+    """The check above can fail: a model holding one of our custom layers does not load there."""
+    model = keras.Sequential([keras.Input((3,)), Doubling(), keras.layers.Dense(2)])
+    model.save(tmp_path / "custom.keras")
+    done, _ = load_without_hypergan(tmp_path / "custom.keras", np.zeros((1, 3), np.float32), tmp_path)
+    assert done.returncode != 0 and "Doubling" in done.stderr, done.stderr[-2000:]
 
 
 def test_refuses_to_overwrite_the_student_unless_asked(distilled, tiny_run):
