@@ -80,6 +80,17 @@ def progress_bar(label: str):
         yield progress
 
 
+# The seed of sampled networks: any non-negative integer (NumPy's generator takes no negative seed).
+SEED = click.IntRange(min=0)
+
+
+def folder_name(ctx, param, value):
+    """An output folder option: "" would mean the current folder, never what a user wants."""
+    if value is not None and not str(value).strip():
+        raise click.BadParameter("must not be empty; give a folder, e.g. runs/mnist")
+    return value
+
+
 def _number_list(text: str, kind, example: str, valid) -> list:
     """"1,5,10" -> [1, 5, 10] of `kind` (int or float), each passing `valid`."""
     noun = "integers" if kind is int else "numbers"

@@ -18,7 +18,7 @@ from hypergan_tf.errors import HyperganError
 from hypergan_tf.runs import load_run, load_test_split, require_task
 from hypergan_tf.runs.directory import DIVERSITY_FILE, EVALUATION_FILE, EVALUATION_PLOTS, attack_files, ood_files
 from hypergan_tf.samplers import NETWORK_SEED
-from hypergan_tf_cli.common import epsilon_list, int_list, progress_bar, result_paths, row, writable, write_result
+from hypergan_tf_cli.common import SEED, epsilon_list, folder_name, int_list, progress_bar, result_paths, row, writable, write_result
 
 
 @click.command()
@@ -28,7 +28,7 @@ from hypergan_tf_cli.common import epsilon_list, int_list, progress_bar, result_
 @click.option("--ensemble-sizes", default="1,5,10,100", show_default=True, callback=lambda c, p, v: int_list(v),
               help="Classification runs; a regression run's ensemble is all --num-networks networks.")
 @click.option("--num-networks", type=int, default=100, show_default=True, help="Networks sampled for single-network statistics.")
-@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks (export and sample draw the same ones).")
+@click.option("--seed", type=SEED, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks (export and sample draw the same ones).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the results here (default: RUN/evaluation.json).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Its figure, a PNG: the reliability diagram, or a regression run's fit with +-2 std "
@@ -91,7 +91,7 @@ PRINTERS = {"classification": _print_classification, "regression": _print_regres
 @click.option("--out-dataset", type=click.Choice(DATASETS), required=True, help="Out-of-distribution test set, e.g. notmnist (MNIST runs) or cifar5-other (cifar5 runs).")
 @click.option("--ensemble-size", type=int, default=100, show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
-@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks.")
+@click.option("--seed", type=SEED, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/ood_<out-dataset>.json.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Entropy density/CDF PNG (default: RUN/ood_<out-dataset>.png; beside --json when that is given).")
@@ -121,7 +121,7 @@ def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_pat
 @click.option("--num-examples", type=int, default=1000, show_default=True, help="First N images of the test split.")
 @click.option("--steps", type=int, default=10, show_default=True, help="PGD iterations.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
-@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True)
+@click.option("--seed", type=SEED, default=NETWORK_SEED, show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/attack_<method>.json.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Default: RUN/attack_<method>.png; beside --json when that is given.")
@@ -147,7 +147,7 @@ def attack(run_dir, method, epsilons, ensemble_size, num_examples, steps, data_d
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--num-networks", type=int, default=100, show_default=True)
-@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True)
+@click.option("--seed", type=SEED, default=NETWORK_SEED, show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/diversity.json.")
 def diversity(run_dir, num_networks, seed, json_path):
     """The paper's Table 1 (per layer, mean and std of the sampled weights' L2 norms),
@@ -170,7 +170,7 @@ def diversity(run_dir, num_networks, seed, json_path):
 
 @click.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
-@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for report.md and its plots.")
+@click.option("--out", type=click.Path(file_okay=False), required=True, callback=folder_name, help="Folder for report.md and its plots.")
 def report(run_dirs, out):
     """A Markdown report: accuracy, diversity, OOD and attack tables of several runs side by side."""
     click.echo(f"wrote {write_report(run_dirs, out)}")

@@ -12,15 +12,15 @@ from hypergan_tf.export import export_litert, export_saved_model, save_networks
 from hypergan_tf.export.serving_client import predict_files
 from hypergan_tf.runs import load_run, require_task
 from hypergan_tf.samplers import NETWORK_SEED
-from hypergan_tf_cli.common import row
+from hypergan_tf_cli.common import SEED, folder_name, row
 
 
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
-@click.option("--out", type=click.Path(file_okay=False), required=True, help="Model folder, e.g. exports/mnist; versions go inside.")
+@click.option("--out", type=click.Path(file_okay=False), required=True, callback=folder_name, help="Model folder, e.g. exports/mnist; versions go inside.")
 @click.option("--version", "version", type=int, default=None, help="TF Serving version folder (default: the next free integer).")
 @click.option("--ensemble-size", type=int, default=100, show_default=True, help="Networks in the fixed ensemble behind serving_default.")
-@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Seed that draws the ensemble (evaluate's default: the same networks).")
+@click.option("--seed", type=SEED, default=NETWORK_SEED, show_default=True, help="Seed that draws the ensemble (evaluate's default: the same networks).")
 @click.option("--litert", "--tflite", "litert", is_flag=True, help="Also write OUT/litert/classifier.tflite (and sampler.tflite for a sampler with a latent space).")
 def export(run_dir, out, version, ensemble_size, seed, litert):
     """Export a SavedModel for TF Serving (and LiteRT files) from a trained run."""
@@ -37,8 +37,8 @@ def export(run_dir, out, version, ensemble_size, seed, litert):
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("-n", "--num-networks", type=int, default=10, show_default=True)
-@click.option("--out", type=click.Path(file_okay=False), required=True)
-@click.option("--seed", type=int, default=NETWORK_SEED, show_default=True, help="Network i is the i-th network evaluate and export draw.")
+@click.option("--out", type=click.Path(file_okay=False), required=True, callback=folder_name)
+@click.option("--seed", type=SEED, default=NETWORK_SEED, show_default=True, help="Network i is the i-th network evaluate and export draw.")
 def sample(run_dir, num_networks, out, seed):
     """Save sampled networks as standalone .keras models of ordinary Keras layers."""
     config, model = load_run(run_dir)

@@ -11,14 +11,14 @@ from hypergan_tf.data import TRAINABLE_DATASETS
 from hypergan_tf.objectives.diversity import DIVERSITY_TERMS
 from hypergan_tf.samplers import BASELINE_METHODS, TRAIN_METHODS
 from hypergan_tf.training import train as run_training
-from hypergan_tf_cli.common import DEFAULTS, TargetType, config_from_options
+from hypergan_tf_cli.common import DEFAULTS, TargetType, config_from_options, folder_name
 
 DATASET_HELP = "toy-cubic (1D regression) has its own defaults for the options not given (config.DATASET_DEFAULTS), e.g. --target regression-mlp, --steps 300."
 
 
 @click.command()
 @click.option("--dataset", type=click.Choice(TRAINABLE_DATASETS), default=DEFAULTS.dataset, show_default=True, help=DATASET_HELP)
-@click.option("--run-dir", type=click.Path(file_okay=False), required=True, help="Where config, checkpoints and TensorBoard logs go.")
+@click.option("--run-dir", type=click.Path(file_okay=False), required=True, callback=folder_name, help="Where config, checkpoints and TensorBoard logs go.")
 @click.option("--method", type=click.Choice(TRAIN_METHODS), default=DEFAULTS.method, show_default=True,
               help="hypergan: a generator of networks; static-hypernet: Ha et al.'s static hypernetwork (one network).")
 @click.option("--target", type=TargetType(), default=DEFAULTS.target, show_default=True,
@@ -90,7 +90,7 @@ def _report_training(summary: dict, config: TrainConfig, run_dir) -> None:
 @click.command()
 @click.option("--method", type=click.Choice(BASELINE_METHODS), required=True)
 @click.option("--dataset", type=click.Choice(TRAINABLE_DATASETS), default=DEFAULTS.dataset, show_default=True, help=DATASET_HELP)
-@click.option("--run-dir", type=click.Path(file_okay=False), required=True)
+@click.option("--run-dir", type=click.Path(file_okay=False), required=True, callback=folder_name)
 @click.option("--target", type=TargetType(), default=DEFAULTS.target, show_default=True)
 @click.option("--members", type=int, default=DEFAULTS.members, show_default=True, help="ensemble: independently initialised networks.")
 @click.option("--dropout-rate", type=float, default=DEFAULTS.dropout_rate, show_default=True, help="mc-dropout: on the inputs of every layer but the first.")

@@ -27,14 +27,19 @@ def predict_probabilities(
     `images` are uint8 or floats in [0, 1]; `progress(done, total)` is called after
     each chunk.
     """
-    return predict_outputs(model, images, weights, network_chunk, image_batch, progress, activation=tf.nn.softmax)
+    return _predict(lambda x, w: tf.nn.softmax(model.classify(x, w)), images, weights, network_chunk, image_batch, progress)
 
 
-def predict_outputs(model: WeightSampler, images: np.ndarray, weights: dict[str, np.ndarray], network_chunk: int = 10,
-                    image_batch: int = 500, progress=None, activation=tf.identity) -> np.ndarray:
-    """`activation` of every network's outputs on every input, [n_networks, n_inputs, outputs]:
-    the raw outputs by default (a regression network's predictions)."""
-    classify = tf.function(lambda x, w: activation(model.classify(x, w)))
+def predict_logits(model: WeightSampler, images: np.ndarray, weights: dict[str, np.ndarray], **chunking) -> np.ndarray:
+    """Logits of every network on every image, [n_networks, n_images, classes] (for a
+    softmax at a temperature; a regression network's predictions, [.., .., 1]);
+    `chunking` as for `predict_probabilities`."""
+    return _predict(model.classify, images, weights, **chunking)
+
+
+def _predict(function, images, weights, network_chunk: int = 10, image_batch: int = 500, progress=None) -> np.ndarray:
+    """`function(pixels [B, ...], weights of k networks) -> [k, B, C]` over every chunk."""
+    classify = tf.function(function)
     num_networks = next(iter(weights.values())).shape[0]
     total = -(-num_networks // network_chunk) * -(-len(images) // image_batch)
     done = 0

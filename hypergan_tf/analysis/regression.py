@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hypergan_tf.analysis.predict import predict_outputs
+from hypergan_tf.analysis.predict import predict_logits
 from hypergan_tf.atomic import save_figure
 from hypergan_tf.data import Dataset
 from hypergan_tf.errors import HyperganError
@@ -82,7 +82,7 @@ def evaluate_regression(model: WeightSampler, data: Dataset, num_networks: int =
         raise HyperganError("--num-networks must be at least 1")
     n = model.networks_available(num_networks)
     weights = model.sample_networks(n, seed)
-    outputs = predict_outputs(model, data.test_images, weights, progress=progress)[..., 0]  # [n, N]
+    outputs = predict_logits(model, data.test_images, weights, progress=progress)[..., 0]  # raw outputs [n, N]
     x, targets = data.test_images[:, 0].astype(np.float64), data.test_labels.astype(np.float64)
     truth = None if data.truth is None else data.truth(x)
     noise_std = model.likelihood.noise_std

@@ -57,9 +57,14 @@ def evaluation_batches(images: np.ndarray, labels: np.ndarray, batch_size: int) 
     return ds.map(_to_pixels, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
+def validation_count(num_examples: int, count: int) -> int:
+    """How many of `num_examples` training examples `split_validation` holds out."""
+    return min(count, num_examples // 10)
+
+
 def split_validation(images, labels, count: int, seed: int):
     """Hold out `count` training examples (at most 10%) for monitoring; the test split stays unseen."""
-    count = min(count, len(labels) // 10)
+    count = validation_count(len(labels), count)
     order = np.random.default_rng(seed).permutation(len(labels))
     val, train = order[:count], order[count:]
     return (images[train], labels[train]), (images[val], labels[val])

@@ -104,8 +104,8 @@ def export_saved_model(model: WeightSampler, out: str | Path, version: int | Non
     check_path_name(out, "--out")
     if ensemble_size < 1:
         raise HyperganError("--ensemble-size must be at least 1")
-    if version is not None and version < 0:  # before anything is created
-        raise HyperganError("--version must be a non-negative integer")
+    if version is not None and not 0 <= version < 2**63:  # before anything is created
+        raise HyperganError("--version must be a non-negative integer below 2**63 (TF Serving versions are int64)")
     count = model.networks_available(ensemble_size)
     # The ensemble's weights exist three times while saving: sampled, as variables, serialised.
     check_memory("--ensemble-size", count, 3 * network_bytes(model.target), "the fixed ensemble, while it is saved")

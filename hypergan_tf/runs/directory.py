@@ -10,6 +10,8 @@
     RUN/ood_<dataset>.json, ood_<dataset>.png      ood
     RUN/attack_<method>.json, attack_<method>.png  attack
     RUN/diversity.json                             diversity
+    RUN/interpolation.json, interpolation.png      interpolate
+    RUN/distill.json                               distill (the student .keras goes to --out)
     RUN/.lock                        held while `train` writes the run
 
 `train --overwrite` removes exactly these (never anything else in the folder), so no
@@ -37,6 +39,9 @@ REGRESSION_PLOT = "regression.png"
 # The figure `evaluate` writes into a run, by the task of its data set.
 EVALUATION_PLOTS = {"classification": RELIABILITY_PLOT, "regression": REGRESSION_PLOT}
 DIVERSITY_FILE = "diversity.json"
+INTERPOLATION_FILE = "interpolation.json"
+INTERPOLATION_PLOT = "interpolation.png"
+DISTILL_FILE = "distill.json"
 LOCK_FILE = ".lock"
 
 
@@ -50,7 +55,8 @@ def attack_files(method: str) -> tuple[str, str]:
 
 # Written by training / by the analysis commands; glob patterns for the per-dataset files.
 TRAINING_FILES = (CONFIG_FILE, WEIGHTS_FILE, SUMMARY_FILE, CHECKPOINTS, LOGS)
-RESULT_FILES = (EVALUATION_FILE, RELIABILITY_PLOT, REGRESSION_PLOT, DIVERSITY_FILE, *ood_files("*"), *attack_files("*"))
+RESULT_FILES = (EVALUATION_FILE, RELIABILITY_PLOT, REGRESSION_PLOT, DIVERSITY_FILE, *ood_files("*"), *attack_files("*"),
+                INTERPOLATION_FILE, INTERPOLATION_PLOT, DISTILL_FILE)
 
 
 def owned_paths(run_dir: str | Path) -> list[Path]:

@@ -51,6 +51,18 @@ def load_test_split(config: TrainConfig, dataset: str | None = None, data_dir=No
     if data.name == config.dataset and config.num_classes is not None and data.num_classes != config.num_classes:
         raise HyperganError(f"the test split of {data.name} has {data.num_classes} classes, but the run was trained on "
                             f"{config.num_classes}: is this the same data set the run was trained with?")
+    return _fits(config, data)
+
+
+def load_training_data(config: TrainConfig, data_dir=None) -> Dataset:
+    """The run's own data set with its training split (e.g. for distilling the run), looked
+    up as `load_test_split` does."""
+    data = load_dataset(config.dataset, resolve_data_dir(data_dir) or config.data_dir, need_train=True)
+    return _fits(config, data)
+
+
+def _fits(config: TrainConfig, data: Dataset) -> Dataset:
+    """`data`, checked to have images of the shape the run's networks take."""
     expected = config.resolved_target().input_shape
     if tuple(data.image_shape) != tuple(expected):
         raise HyperganError(f"dataset {data.name} has images of shape {data.image_shape}, but the run's networks expect {expected}")

@@ -74,6 +74,8 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
         NumPy weights) pieces of at most `chunk` networks where they come from noise, so a
         caller that writes them out holds one piece at a time."""
         self.check_count(num_networks)
+        if not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise HyperganError(f"the seed of sampled networks must be a non-negative integer (got {seed!r})")
         if self.noise_dim is None:
             yield 0, {name: value.numpy() for name, value in self.network_weights(num_networks, seed).items()}
             return

@@ -54,7 +54,8 @@ def test_the_networks_disagree_more_away_from_the_data(regression_run):
 
 
 @pytest.mark.parametrize("command", [["ood", "--out-dataset", "digits"], ["attack"], ["export", "--out", "{tmp}/export"],
-                                     ["sample", "--out", "{tmp}/networks"], ["report", "--out", "{tmp}/report"]])
+                                     ["sample", "--out", "{tmp}/networks"], ["report", "--out", "{tmp}/report"],
+                                     ["interpolate"], ["distill", "--out", "{tmp}/student.keras"]])
 def test_classification_commands_refuse_a_regression_run(regression_run, tmp_path, command):
     run_dir = regression_run[0]
     args = [part.format(tmp=tmp_path) for part in command]
