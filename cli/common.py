@@ -38,6 +38,11 @@ class HyperganGroup(click.Group):
             return super().invoke(ctx)
         except HyperganError as err:
             raise UserError(str(err)) from None
+        except click.UsageError as err:  # a command's bad option: one Error: line, without click's usage lines
+            if isinstance(err, click.exceptions.NoArgsIsHelpError):
+                raise
+            where = f" (see '{err.ctx.command_path} --help')" if err.ctx is not None else ""
+            raise UserError(err.format_message().rstrip(".") + where) from None
         except OSError as err:
             if err.errno not in FILE_SYSTEM_ERRORS:
                 raise

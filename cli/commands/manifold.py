@@ -35,7 +35,7 @@ COLUMNS = {"noise_line": "noise line", "noise_circle": "noise circle", "weight_l
               help="A `baseline --method ensemble` run: also the weight-space path between two of its members.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/interpolation.json.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/interpolation.png.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/interpolation.png; beside --json when that is given.")
 def interpolate(run_dir, from_seed, to_seed, from_index, to_index, points, path, baseline_run, data_dir, json_path, plot_path):
     """Test accuracy and loss of networks along a path between two networks: in noise space
     (line, great circle) and, for comparison, the straight line in weight space."""

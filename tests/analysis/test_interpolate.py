@@ -122,7 +122,7 @@ BAD = {
     "one point": (lambda r, e: ["interpolate", r, "--points", "1"], "--points must be at least 2"),
     "one seed": (lambda r, e: ["interpolate", r, "--from-seed", "1"], "give both --from-seed and --to-seed"),
     "seeds and indices": (lambda r, e: ["interpolate", r, "--from-seed", "1", "--to-seed", "2", "--from-index", "0"], "not both"),
-    "negative seed": (lambda r, e: ["interpolate", r, "--from-seed", "-1", "--to-seed", "2"], "must be >= 0"),
+    "negative seed": (lambda r, e: ["interpolate", r, "--from-seed", "-1", "--to-seed", "2"], "-1 is not in the range x>=0"),
     "negative index": (lambda r, e: ["interpolate", r, "--from-index", "-1"], "must be >= 0"),
     "index beyond the members": (lambda r, e: ["interpolate", e, "--path", "weight", "--to-index", "2"], "has 2 network(s): indices run from 0 to 1"),
     "noise path without a latent space": (lambda r, e: ["interpolate", e], "has no latent space, so there is no noise path; use --path weight"),
