@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import gc
 import json
 import math
@@ -26,6 +27,22 @@ def partial_path(path: Path) -> Path:
     """`ckpt.weights.h5` -> `ckpt.partial.weights.h5`: same folder, same suffixes."""
     stem, dot, suffixes = path.name.partition(".")
     return path.with_name(f"{stem}.partial{dot}{suffixes}")
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | Path, busy: str):
+    """Hold an exclusive lock on the file `path` (created if missing) for the block; a second
+    holder fails at once with a HyperganError saying `busy`. The kernel releases the lock
+    when the process ends, even by SIGKILL."""
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise HyperganError(busy) from None
+        yield
+    finally:
+        os.close(handle)
 
 
 def write_failure(path: str | Path, err: OSError) -> HyperganError:

@@ -10,7 +10,7 @@ import tempfile
 
 
 @contextlib.contextmanager
-def captured_native_stderr(replay_on_error: bool = True):
+def captured_native_stderr():
     """Send file descriptor 2 to a temporary file for the block; replay what was caught
     if the block raises something other than a HyperganError (which already says what
     went wrong in one line)."""
@@ -25,10 +25,9 @@ def captured_native_stderr(replay_on_error: bool = True):
         except HyperganError:
             raise
         except BaseException:
-            if replay_on_error:
-                os.dup2(saved, 2)
-                sink.seek(0)
-                sys.stderr.write(sink.read().decode(errors="replace"))
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode(errors="replace"))
             raise
         finally:
             os.dup2(saved, 2)

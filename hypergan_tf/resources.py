@@ -35,18 +35,18 @@ def size(nbytes: float) -> str:
     return f"{nbytes / GB:,.1f} GB" if nbytes >= GB else f"{nbytes / 1e6:,.1f} MB"
 
 
-def _refuse(option: str, count: int, need: float, have: float, each: float, fixed: float, what: str, resource: str) -> None:
-    fits = max(0, int((have - fixed) // each)) if each > 0 else 0
+def _refuse(option: str, count: int, need: float, have: float, each: float, what: str, resource: str) -> None:
+    fits = max(0, int(have // each)) if each > 0 else 0
     raise HyperganError(f"{option} {count:,} needs about {size(need)} of {resource} ({what}), but {size(have)} "
                         f"are available: at most {fits:,} fit; lower {option}")
 
 
-def check_memory(option: str, count: int, bytes_each: float, what: str, fixed_bytes: float = 0.0) -> None:
-    """Raise a HyperganError when `fixed_bytes + count * bytes_each` exceeds the available memory."""
+def check_memory(option: str, count: int, bytes_each: float, what: str) -> None:
+    """Raise a HyperganError when `count * bytes_each` exceeds the available memory."""
     have = available_memory()
-    need = fixed_bytes + count * bytes_each
+    need = count * bytes_each
     if have is not None and need > have:
-        _refuse(option, count, need, have, bytes_each, fixed_bytes, what, "memory")
+        _refuse(option, count, need, have, bytes_each, what, "memory")
 
 
 def check_disk(option: str, count: int, bytes_each: float, folder: str | Path, what: str) -> None:
@@ -57,7 +57,7 @@ def check_disk(option: str, count: int, bytes_each: float, folder: str | Path, w
     free = shutil.disk_usage(existing).free
     need = count * bytes_each
     if need > free:
-        _refuse(option, count, need, free, bytes_each, 0.0, what, f"disk space in {existing}")
+        _refuse(option, count, need, free, bytes_each, what, f"disk space in {existing}")
 
 
 def network_bytes(target) -> int:

@@ -34,6 +34,9 @@ SCHEMAS = {
 }
 
 
+_MISSING = object()
+
+
 def _missing(value, schema: dict | None, where: str = "") -> str | None:
     """The first key `schema` asks for that `value` lacks, as a path ("scores.entropy.auroc")."""
     if schema is None:
@@ -51,8 +54,6 @@ def _missing(value, schema: dict | None, where: str = "") -> str | None:
                 return found
     return None
 
-
-_MISSING = object()
 
 
 def _load(run_dir: Path, path: Path, kind: str) -> dict | None:

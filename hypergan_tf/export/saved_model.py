@@ -17,8 +17,6 @@ Baselines and the static hypernetwork have no latent space: their SavedModel has
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import re
 import shutil
@@ -27,6 +25,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from hypergan_tf.atomic import exclusive_lock
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.resources import check_disk, check_memory, check_path_name, network_bytes
 from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
@@ -140,18 +139,9 @@ def export_saved_model(model: WeightSampler, out: str | Path, version: int | Non
     return final
 
 
-@contextlib.contextmanager
 def export_lock(out: Path):
-    """Hold OUT/.export.lock (released by the kernel even on SIGKILL)."""
-    handle = os.open(out / ".export.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise HyperganError(f"another hypergan-tf export is writing into {out}; wait for it to finish") from None
-        yield
-    finally:
-        os.close(handle)
+    """Hold OUT/.export.lock while an export writes into OUT."""
+    return exclusive_lock(out / ".export.lock", f"another hypergan-tf export is writing into {out}; wait for it to finish")
 
 
 def _make_readable(folder: Path) -> None:

@@ -21,11 +21,10 @@ result of an old run survives next to a new run's weights.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 import shutil
 from pathlib import Path
 
+from hypergan_tf.atomic import exclusive_lock
 from hypergan_tf.errors import HyperganError
 
 CONFIG_FILE = "config.json"
@@ -83,24 +82,19 @@ def is_stale(run_dir: str | Path, result: str | Path) -> bool:
 @contextlib.contextmanager
 def locked(run_dir: str | Path):
     """Hold RUN/.lock while a process writes the run: a second writer fails at once with a
-    clear error instead of mixing its files with the first one's. The lock is released
-    by the kernel when the process ends, even by SIGKILL."""
+    clear error instead of mixing its files with the first one's."""
     path = Path(run_dir) / LOCK_FILE
     created = not Path(run_dir).exists()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        path.touch()
     except OSError as err:
         raise HyperganError(f"cannot create run directory {run_dir} ({err.strerror}); choose a writable --run-dir") from None
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise HyperganError(f"{run_dir} is being written by another hypergan-tf process; wait for it, or choose another --run-dir") from None
-        yield
+        with exclusive_lock(path, f"{run_dir} is being written by another hypergan-tf process; wait for it, or choose another --run-dir"):
+            yield
     finally:
         if created and [p.name for p in Path(run_dir).iterdir()] == [LOCK_FILE]:
             # Failed before writing anything: leave no empty run directory behind.
             path.unlink(missing_ok=True)
             Path(run_dir).rmdir()
-        os.close(handle)
