@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from hypergan_tf.config import TrainConfig
+from hypergan_tf.config import DATASET_DEFAULTS, TrainConfig
 from hypergan_tf.errors import HyperganError
 
 
@@ -38,6 +38,20 @@ def test_a_data_sets_own_defaults_fill_only_the_options_not_given():
     config = TrainConfig.for_dataset({"dataset": "toy-cubic", "steps": 50, "batch_size": 100}, given={"steps"})
     assert config.steps == 50 and config.batch_size == 20 and config.target == "regression-mlp"
     assert TrainConfig.for_dataset({"dataset": "digits", "steps": 7}) == TrainConfig(dataset="digits", steps=7)
+
+
+@pytest.mark.parametrize("dataset", sorted(DATASET_DEFAULTS))
+def test_every_data_sets_recipe_is_a_valid_configuration_for_its_data(dataset):
+    """Each recipe names real options with valid values, and its target reads the data set's inputs."""
+    from hypergan_tf.data.registry import SOURCES
+
+    config = TrainConfig.for_dataset({"dataset": dataset})
+    assert set(DATASET_DEFAULTS[dataset]) <= set(config.to_dict())
+    assert config.to_dict() | DATASET_DEFAULTS[dataset] == config.to_dict()  # every recipe value was taken
+    shapes = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
+    source = SOURCES[dataset][0]
+    if source in shapes:
+        assert config.resolved_target().input_shape == shapes[source]
 
 
 def test_regression_runs_take_only_the_diversity_terms_that_fit_them():

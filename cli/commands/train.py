@@ -6,14 +6,16 @@ import sys
 
 import click
 
-from hypergan_tf.config import DEFAULT_LEARNING_RATE, METHOD_LEARNING_RATES, TrainConfig
+from hypergan_tf.config import DATASET_DEFAULTS, DEFAULT_LEARNING_RATE, METHOD_LEARNING_RATES, TrainConfig
 from hypergan_tf.data import TRAINABLE_DATASETS
-from hypergan_tf.objectives.diversity import DIVERSITY_TERMS
+from hypergan_tf.data.augment import AUGMENTATIONS
+from hypergan_tf.objectives.diversity import DIVERSITY_SCALES, DIVERSITY_TERMS
 from hypergan_tf.samplers import BASELINE_METHODS, TRAIN_METHODS
 from hypergan_tf.training import train as run_training
 from hypergan_tf_cli.common import DEFAULTS, TargetType, config_from_options, folder_name
 
-DATASET_HELP = "toy-cubic (1D regression) has its own defaults for the options not given (config.DATASET_DEFAULTS), e.g. --target regression-mlp, --steps 300."
+DATASET_HELP = "Options not given take the data set's own defaults (config.DATASET_DEFAULTS; recorded in config.json): " + "; ".join(
+    f"{name}: " + ", ".join(f"{key}={value}" for key, value in recipe.items()) for name, recipe in DATASET_DEFAULTS.items()) + "."
 
 
 @click.command()
@@ -43,6 +45,12 @@ DATASET_HELP = "toy-cubic (1D regression) has its own defaults for the options n
 @click.option("--diversity", type=click.Choice(list(DIVERSITY_TERMS)), default=DEFAULTS.diversity, show_default=True,
               help="Explicit diversity term: " + "; ".join(f"{name}: {term.help}" for name, term in DIVERSITY_TERMS.items()) + ".")
 @click.option("--diversity-weight", type=float, default=DEFAULTS.diversity_weight, show_default=True, help="Strength of the diversity term (0 = off).")
+@click.option("--diversity-scale", type=click.Choice(DIVERSITY_SCALES), default=DEFAULTS.diversity_scale, show_default=True,
+              help="absolute: add weight x term; relative: the term's gradient at the networks' outputs is weight x the likelihood's there.")
+@click.option("--diversity-warmup", type=float, default=DEFAULTS.diversity_warmup, show_default=True,
+              help="Fraction of training over which the diversity weight ramps up from 0.")
+@click.option("--augment", type=click.Choice(list(AUGMENTATIONS)), default=DEFAULTS.augment, show_default=True,
+              help="Augmentation of training batches: " + "; ".join(f"{name}: {text}" for name, (text, _) in AUGMENTATIONS.items()) + ".")
 @click.option("--batch-norm-affine/--no-batch-norm-affine", default=DEFAULTS.batch_norm_affine, show_default=True,
               help="Learned scale and shift in the batch norm; without them the generators cannot scale the noise away.")
 @click.option("--mixer-pretrain-steps", type=int, default=DEFAULTS.mixer_pretrain_steps, show_default=True, help="Match the codes' mean/covariance to N(0, I) first.")
@@ -98,6 +106,7 @@ def _report_training(summary: dict, config: TrainConfig, run_dir) -> None:
 @click.option("--epochs", type=int, default=DEFAULTS.epochs, show_default=True)
 @click.option("--steps", type=int, default=None)
 @click.option("--batch-size", type=int, default=DEFAULTS.batch_size, show_default=True)
+@click.option("--augment", type=click.Choice(list(AUGMENTATIONS)), default=DEFAULTS.augment, show_default=True, help="Augmentation of training batches (as train).")
 @click.option("--noise-std", type=float, default=DEFAULTS.noise_std, show_default=True, help="Regression data sets: the Gaussian likelihood's fixed noise std.")
 @click.option("--learning-rate", "g_learning_rate", type=float, default=DEFAULTS.g_learning_rate, show_default=True, help="Adam, cosine decay.")
 @click.option("--backup-every", type=int, default=None)

@@ -45,16 +45,21 @@ class DiversityTerm:
     help: str  # one clause for the CLI's --diversity help
     loss: Callable[[StepOutputs], tf.Tensor]
     tasks: tuple[str, ...] = ("classification",)  # the data sets' tasks it fits (the others read class probabilities)
+    reads_outputs: bool = True  # a function of the batch's logits alone (what --diversity-scale relative rescales)
 
 
 DIVERSITY_TERMS: dict[str, DiversityTerm] = {}
 
 
-def register(name: str, help: str, tasks: tuple[str, ...] = ("classification",)):
+# How diversity_weight sets the term's strength (config.TrainConfig.diversity_scale).
+DIVERSITY_SCALES = ("absolute", "relative")
+
+
+def register(name: str, help: str, tasks: tuple[str, ...] = ("classification",), reads_outputs: bool = True):
     """Decorator: add a diversity term (a function of StepOutputs) to the registry."""
 
     def add(loss):
-        DIVERSITY_TERMS[name] = DiversityTerm(name, help, loss, tasks)
+        DIVERSITY_TERMS[name] = DiversityTerm(name, help, loss, tasks, reads_outputs)
         return loss
 
     return add
@@ -64,6 +69,14 @@ def diversity_loss(name: str, outputs: StepOutputs) -> tf.Tensor:
     if name not in DIVERSITY_TERMS:
         raise ValueError(f"unknown diversity term {name!r}; choose one of: {', '.join(DIVERSITY_TERMS)}")
     return DIVERSITY_TERMS[name].loss(outputs)
+
+
+def gradient_norm_ratio(tape: tf.GradientTape, reference: tf.Tensor, term: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
+    """||d reference / d outputs|| / ||d term / d outputs||, from a persistent `tape` that
+    watched `outputs`: the factor that gives `term`'s gradient at the outputs the norm of
+    `reference`'s (`--diversity-scale relative`). A constant: no gradient flows through it."""
+    reference_grad, term_grad = tape.gradient(reference, outputs), tape.gradient(term, outputs)
+    return tf.stop_gradient(tf.norm(reference_grad) / (tf.norm(term_grad) + 1e-12))
 
 
 def nearest_neighbour_distances(features: tf.Tensor, epsilon: float = EPSILON) -> tf.Tensor:
@@ -162,12 +175,12 @@ def _errors(step: StepOutputs) -> tf.Tensor:
     return error_repulsion(step.logits, step.labels)
 
 
-@register("probes", "repulsion of their predictions on between-class probe inputs")
+@register("probes", "repulsion of their predictions on between-class probe inputs", reads_outputs=False)
 def _probes(step: StepOutputs) -> tf.Tensor:
     return prediction_repulsion(step.classify(between_class_probes(step.images), step.weights))
 
 
-@register("weights", "repulsion of their weights modulo scaling", tasks=("classification", "regression"))
+@register("weights", "repulsion of their weights modulo scaling", tasks=("classification", "regression"), reads_outputs=False)
 def _weights(step: StepOutputs) -> tf.Tensor:
     return weight_repulsion(step.target, step.weights)
 

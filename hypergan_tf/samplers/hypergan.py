@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.objectives import adversarial
-from hypergan_tf.objectives.diversity import StepOutputs, diversity_loss
+from hypergan_tf.objectives.diversity import DIVERSITY_TERMS, StepOutputs, diversity_loss, gradient_norm_ratio
 from hypergan_tf.samplers.base import NETWORK_SEED, WeightSampler, fixed_noise, learning_rate
 from hypergan_tf.samplers.discriminator import Discriminator, PerLayerDiscriminator
 from hypergan_tf.samplers.generators import LayerGenerator
@@ -48,6 +48,8 @@ class HyperGAN(WeightSampler):
         seed: int | None = None,
         diversity: str = TrainConfig.diversity,
         diversity_weight: float = TrainConfig.diversity_weight,
+        diversity_scale: str = TrainConfig.diversity_scale,
+        diversity_warmup: float = TrainConfig.diversity_warmup,
         beta_final: float | None = None,
         schedule_steps: int = 1,
         mixer_noise: float = TrainConfig.mixer_noise,
@@ -76,12 +78,14 @@ class HyperGAN(WeightSampler):
         self.seed = 0 if seed is None else int(seed)
         self.diversity = diversity
         self.diversity_weight = float(diversity_weight)
+        self.diversity_scale = diversity_scale
+        self.diversity_warmup = float(diversity_warmup)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.use_likelihood(likelihood, noise_std)
         self.trackers = {
             name: keras.metrics.Mean(name=name)
             for name in ("target_loss", self.log_names["score"], "g_loss", "d_loss", "d_accuracy", self.log_names["ensemble_score"],
-                         "diversity_loss", "ensemble_gain", self.log_names["spread"])
+                         "diversity_loss", "diversity_strength", "ensemble_gain", self.log_names["spread"])
         }
         # Build every sub-model now, so weights can be loaded before any call.
         self.generate(tf.zeros([2, self.noise_dim]))
@@ -113,7 +117,7 @@ class HyperGAN(WeightSampler):
             input_mean=config.input_mean if config.input_mean is not None else 0.0,
             input_std=config.input_std if config.input_std is not None else 1.0,
             seed=config.seed, diversity=config.diversity, diversity_weight=config.diversity_weight,
-            beta_final=config.beta_final, schedule_steps=total_steps, mixer_noise=config.mixer_noise,
+            diversity_scale=config.diversity_scale, diversity_warmup=config.diversity_warmup, beta_final=config.beta_final, schedule_steps=total_steps, mixer_noise=config.mixer_noise,
             likelihood=config.likelihood, noise_std=config.noise_std,
         )
 
@@ -129,7 +133,7 @@ class HyperGAN(WeightSampler):
             "eval_networks": self.eval_networks, "beta": self.beta, "beta_final": self.beta_final,
             "schedule_steps": self.schedule_steps, "mixer_noise": self.mixer_noise, "input_mean": self.input_mean,
             "input_std": self.input_std, "seed": self.seed, "diversity": self.diversity, "diversity_weight": self.diversity_weight,
-            **self.likelihood_config(),
+            "diversity_scale": self.diversity_scale, "diversity_warmup": self.diversity_warmup, **self.likelihood_config(),
         }
 
     @classmethod
@@ -254,6 +258,14 @@ class HyperGAN(WeightSampler):
         progress = tf.minimum(tf.cast(self.optimizer_steps, tf.float32) / self.schedule_steps, 1.0)
         return self.beta + (self.beta_final - self.beta) * progress
 
+    def current_diversity_weight(self) -> tf.Tensor:
+        """The diversity weight at this step: ramped linearly up from 0 over the first
+        `diversity_warmup` of training, then constant."""
+        if self.diversity_warmup == 0:
+            return tf.constant(self.diversity_weight)
+        progress = tf.cast(self.optimizer_steps, tf.float32) / (self.diversity_warmup * self.schedule_steps)
+        return self.diversity_weight * tf.minimum(progress, 1.0)
+
     # ---- steps ----------------------------------------------------------------
     def train_step(self, data):
         """Under a distribution strategy each replica gets a shard of the data batch and
@@ -288,12 +300,26 @@ class HyperGAN(WeightSampler):
             noise = self.step_normal([num_networks, self.noise_dim], purpose=2)
             codes, weights = self.generate(noise, training=True)
             logits = self.classify(images, weights)
-            target_loss = self.likelihood.loss(logits, labels)
+            with tf.GradientTape(persistent=True) as at_outputs:  # only read by the relative scale
+                at_outputs.watch(logits)
+                target_loss = self.likelihood.loss(logits, labels)
+                diversity = tf.constant(0.0)
+                if self.diversity_weight > 0:  # off: no extra work (the probes cost a forward pass)
+                    diversity = diversity_loss(self.diversity, StepOutputs(logits, labels, images, weights, self.classify, self.target))
             g_loss = target_loss
-            diversity = tf.constant(0.0)
-            if self.diversity_weight > 0:  # off: no extra work (the probes cost a forward pass)
-                diversity = diversity_loss(self.diversity, StepOutputs(logits, labels, images, weights, self.classify, self.target))
-                g_loss += self.diversity_weight * diversity
+            # The logged strength: the term's gradient norm at the outputs over the
+            # likelihood's (what --diversity-scale relative fixes), comparable across data sets.
+            weight = self.current_diversity_weight()
+            strength, logged = weight, weight
+            if self.diversity_weight > 0:
+                if DIVERSITY_TERMS[self.diversity].reads_outputs:
+                    with tape.stop_recording():
+                        ratio = gradient_norm_ratio(at_outputs, target_loss, diversity, logits)
+                    if self.diversity_scale == "relative":
+                        strength = weight * ratio
+                    else:
+                        logged = weight / ratio
+                g_loss += strength * diversity
             if self.uses_discriminator:
                 g_loss += self.current_beta() * adversarial.adversarial_loss(self.discriminator(codes))
             scaled = g_loss / self.distribute_strategy.num_replicas_in_sync
@@ -303,8 +329,9 @@ class HyperGAN(WeightSampler):
         self.trackers["target_loss"].update_state(target_loss)
         self.trackers["g_loss"].update_state(g_loss)
         self.trackers["diversity_loss"].update_state(diversity)
+        self.trackers["diversity_strength"].update_state(logged)
         self.trackers[self.log_names["score"]].update_state(self.likelihood.member_score(logits, labels))
-        return {name: self.trackers[name].result() for name in ("target_loss", self.log_names["score"], "g_loss", "diversity_loss")}
+        return {name: self.trackers[name].result() for name in ("target_loss", self.log_names["score"], "g_loss", "diversity_loss", "diversity_strength")}
 
     def test_step(self, data):
         """Accuracy (the likelihood's score) of `eval_networks` freshly sampled networks, alone

@@ -18,6 +18,7 @@ import tensorflow as tf
 from hypergan_tf.atomic import check_free_space, save_weights, weights_file_bytes, write_json
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.data import load_dataset, resolve_data_dir
+from hypergan_tf.data.augment import get_augmentation
 from hypergan_tf.data.pipelines import as_inputs, evaluation_batches, split_validation, training_batches
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.objectives.likelihood import default_likelihood
@@ -158,7 +159,8 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
     validation = evaluation_batches(val_x, val_y, config.batch_size) if len(val_y) else None
     started = time.perf_counter()
     history = model.fit(
-        training_batches(train_x, train_y, config.batch_size, config.seed, total_steps - first_batch, first_batch),
+        training_batches(train_x, train_y, config.batch_size, config.seed, total_steps - first_batch, first_batch,
+                         augment=get_augmentation(config.augment)),
         epochs=epochs,
         initial_epoch=initial_epoch,
         steps_per_epoch=steps_per_epoch,

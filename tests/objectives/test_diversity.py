@@ -10,7 +10,9 @@ import tensorflow as tf
 from hypergan_tf.analysis import metrics
 from hypergan_tf.analysis.diversity import symmetry_aware_diversity
 from hypergan_tf.analysis.evaluate import summarise
-from hypergan_tf.objectives.diversity import (ambiguity, between_class_probes, error_repulsion, nearest_neighbour_distances,
+from hypergan_tf.config import TrainConfig
+from hypergan_tf.errors import HyperganError
+from hypergan_tf.objectives.diversity import (ambiguity, between_class_probes, error_repulsion, gradient_norm_ratio, nearest_neighbour_distances,
                                               pairwise_disagreement, prediction_repulsion, weight_repulsion)
 from hypergan_tf.targets.symmetry import canonical_weights, rescale_units
 from hypergan_tf.samplers import build_sampler
@@ -174,3 +176,51 @@ def test_recomputed_batch_norm_statistics_match_the_batch_statistics(tiny_config
     assert gap_after < 0.2 * gap_before
     one = model.generate(noise[:1])[1]["conv1/kernel"]  # a network sampled alone is well defined
     np.testing.assert_allclose(one[0], model.generate(noise)[1]["conv1/kernel"][0], rtol=1e-4, atol=1e-6)
+
+
+def test_gradient_norm_ratio_gives_the_term_the_likelihoods_gradient_norm():
+    logits = tf.random.stateless_normal([6, 20, 10], seed=(2, 3)) * 3.0
+    labels = tf.range(20) % 10
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(logits)
+        nll = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(tf.broadcast_to(labels, [6, 20]), logits))
+        term = error_repulsion(logits, labels)
+    ratio = gradient_norm_ratio(tape, nll, term, logits)
+    scaled = ratio * tape.gradient(term, logits)  # the gradient of ratio * term: the ratio is a constant
+    np.testing.assert_allclose(tf.norm(scaled).numpy(), tf.norm(tape.gradient(nll, logits)).numpy(), rtol=1e-5)
+    assert abs(ratio.numpy() - 1.0) > 0.01  # the two gradients differ in norm: the ratio did something
+
+
+@pytest.mark.parametrize("scale", ["absolute", "relative"])
+def test_logged_strength_is_the_terms_gradient_norm_over_the_likelihoods(tiny_config, scale):
+    """Relative scale: the logged strength is the weight itself. Absolute scale: it is the
+    weight over the step's gradient-norm ratio, which varies with the data."""
+    model = build_sampler(dataclasses.replace(tiny_config, diversity="errors", diversity_weight=0.5, diversity_scale=scale))
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3))
+    images = tf.random.stateless_uniform((8, 28, 28, 1), seed=(1, 1))
+    logs = model.generator_step(images, tf.range(8) % 10, 4)
+    strength = float(logs["diversity_strength"])
+    if scale == "relative":
+        assert strength == pytest.approx(0.5)
+    else:
+        assert np.isfinite(strength) and strength > 0 and strength != pytest.approx(0.5)
+
+
+def test_relative_scale_needs_a_term_of_the_outputs():
+    with pytest.raises(HyperganError, match="--diversity-scale relative"):
+        TrainConfig(dataset="digits", diversity="weights", diversity_scale="relative")
+    TrainConfig(dataset="digits", diversity="function", diversity_scale="relative")
+
+
+def test_diversity_warmup_ramps_the_weight_up_then_holds(tiny_config):
+    config = dataclasses.replace(tiny_config, diversity_weight=2.0, diversity_scale="relative", diversity_warmup=0.5)
+    model = build_sampler(config, total_steps=4)  # the ramp spans the first 2 steps
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3))
+    images = tf.random.stateless_uniform((8, 28, 28, 1), seed=(1, 1))
+    weights = []
+    for _ in range(4):
+        weights.append(float(model.current_diversity_weight()))
+        model.generator_step(images, tf.range(8) % 10, 4)
+    assert weights == pytest.approx([0.0, 1.0, 2.0, 2.0])
+    with pytest.raises(HyperganError, match="--diversity-warmup"):
+        TrainConfig(dataset="digits", diversity_warmup=1.5)
