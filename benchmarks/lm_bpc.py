@@ -9,7 +9,7 @@ at once: they would share the CPU), and is measured on the whole validation and 
 
     nice -n 10 python benchmarks/lm_bpc.py --corpus shakespeare-plays --minutes 10
 
-Prints a Markdown table and writes benchmarks/results/lm_bpc_<corpus>_<minutes>min.json.
+Prints a Markdown table and writes benchmarks/results/lm_bpc_<corpus>_<minutes>min_seed<seed>.json.
 On a shared machine equal wall time is only approximately equal compute: the load of
 other processes changes how many steps fit in the budget.
 """
@@ -35,12 +35,18 @@ def parameters(cell: str, units: int, vocab_size: int, **options) -> int:
 
 
 def matching_lstm_units(target: int, vocab_size: int, embedding_dim: int) -> int:
-    """The LSTM units whose model has the parameter count closest to `target` (it grows with units)."""
-    low, high = 1, 8192
+    """The LSTM units whose model has the parameter count closest to `target` (it grows with
+    units): doubling, then bisection, so no needlessly large cell is ever built."""
+    def count(units):
+        return parameters("lstm", units, vocab_size, embedding_dim=embedding_dim)
+
+    low, high = 1, 2
+    while count(high) <= target:
+        low, high = high, 2 * high
     while high - low > 1:
         middle = (low + high) // 2
-        low, high = (middle, high) if parameters("lstm", middle, vocab_size, embedding_dim=embedding_dim) <= target else (low, middle)
-    return min((low, high), key=lambda u: abs(parameters("lstm", u, vocab_size, embedding_dim=embedding_dim) - target))
+        low, high = (middle, high) if count(middle) <= target else (low, middle)
+    return min((low, high), key=lambda units: abs(count(units) - target))
 
 
 def vocabulary_size(source: list[str]) -> int:
@@ -100,7 +106,7 @@ def main() -> None:
     gap = abs(rows[0]["parameters"] - rows[1]["parameters"]) / rows[0]["parameters"]
     print(f"\nparameter counts differ by {100 * gap:.2f}%; source: {rows[0]['source']}")
     name = (args.corpus or Path(args.text).stem).replace("/", "_")
-    write_result(RESULTS / f"lm_bpc_{name}_{args.minutes:g}min.json",
+    write_result(RESULTS / f"lm_bpc_{name}_{args.minutes:g}min_seed{args.seed}.json",
                  {"minutes": args.minutes, "seed": args.seed, "parameter_gap": gap, "rows": rows, "argv": sys.argv[1:]})
 
 

@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 from hypergan_tf.atomic import write_text
+from hypergan_tf.config import read_run_json
 from hypergan_tf.errors import HyperganError
 
 # What every config.json written by `lm` holds (a HyperGAN run's config.json lacks them).
@@ -92,12 +93,7 @@ class LMConfig:
     @classmethod
     def load(cls, path: Path) -> "LMConfig":
         path = Path(path)
-        if not path.is_file():
-            raise HyperganError(f"{path} not found: is {path.parent} a run directory written by 'hypergan-tf lm'?")
-        try:
-            values = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise HyperganError(f"{path} is not valid JSON ({err}); train again with --overwrite") from None
+        values = read_run_json(path, "lm", "train again with --overwrite")
         if not isinstance(values, dict) or set(LM_KEYS) - set(values):
             raise HyperganError(f"{path} was not written by 'hypergan-tf lm' (it lacks {', '.join(LM_KEYS)}); "
                                 "choose another --run-dir, or pass --overwrite to replace that run")

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from hypergan_tf.language import CharLM, LMConfig, evaluate_bpc
 from hypergan_tf.language.data import Windows, evaluation_streams, markdown_play_to_text, split_text
-from hypergan_tf.language.model import build_model
+from hypergan_tf.language.model import build_model, count_parameters, parameters_of
 from hypergan_tf.language.train import RESULT_KEYS
 from hypergan_tf_cli.main import cli
 
@@ -90,6 +90,13 @@ def test_get_config_round_trips(cell):
     np.testing.assert_allclose(copy(ids)[0], model(ids)[0], atol=1e-6)
     reloaded = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
     assert type(reloaded.cell) is type(model.cell) and reloaded.cell.get_config() == model.cell.get_config()
+
+
+@pytest.mark.parametrize("cell", ["hyperlstm", "lstm"])
+def test_parameters_without_building_the_model_are_the_model_s(cell):
+    """The benchmark matches sizes with parameters_of: it must count what the model trains."""
+    config = LMConfig(cell=cell, layer_norm=cell == "hyperlstm", **TINY)
+    assert parameters_of(config, 13) == count_parameters(build_model(config, 13))
 
 
 @pytest.fixture(scope="module")
