@@ -33,7 +33,7 @@ _start_tensorflow_quietly()
 
 import click  # noqa: E402
 
-from hypergan_tf_cli.commands import analyse, data, manifold, ship  # noqa: E402
+from hypergan_tf_cli.commands import analyse, data, language, manifold, ship  # noqa: E402
 from hypergan_tf_cli.commands import train as training  # noqa: E402
 from hypergan_tf_cli.common import HyperganGroup  # noqa: E402
 
@@ -46,7 +46,7 @@ def cli():
 
 for command in (training.train, training.baseline, analyse.evaluate, analyse.ood, analyse.attack, ship.export, ship.sample,
                 ship.predict, analyse.diversity, analyse.report, analyse.tensorboard, manifold.interpolate, manifold.distill,
-                data.datasets):
+                data.datasets, language.lm):
     cli.add_command(command)
 
 

@@ -234,12 +234,7 @@ class TrainConfig:
     @classmethod
     def load(cls, path: Path) -> "TrainConfig":
         path = Path(path)
-        if not path.is_file():
-            raise HyperganError(f"{path} not found: is {path.parent} a run directory written by 'hypergan-tf train'?")
-        try:
-            values = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise HyperganError(f"{path} is not valid JSON ({err}); re-run training or restore the file") from None
+        values = read_run_json(path, "train", "re-run training or restore the file")
         missing = sorted(set(RUN_KEYS) - set(values)) if isinstance(values, dict) else []
         if missing:
             raise HyperganError(f"{path} lacks {missing}: it was not written by 'hypergan-tf train'; re-run training or restore the file")
@@ -247,3 +242,14 @@ class TrainConfig:
             return cls.from_dict(values)
         except HyperganError as err:
             raise HyperganError(f"{path}: {err}; re-run training or restore the file") from None
+
+
+def read_run_json(path: Path, command: str, fix: str):
+    """The JSON value of a run's configuration file, or a HyperganError when it is missing
+    or not JSON; `fix` says what to do then."""
+    if not path.is_file():
+        raise HyperganError(f"{path} not found: is {path.parent} a run directory written by 'hypergan-tf {command}'?")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise HyperganError(f"{path} is not valid JSON ({err}); {fix}") from None

@@ -12,6 +12,8 @@
     RUN/diversity.json                             diversity
     RUN/interpolation.json, interpolation.png      interpolate
     RUN/distill.json                               distill (the student .keras goes to --out)
+    RUN/lm_result.json               lm: bits per character (a language model run: config.json,
+                                     model.weights.h5 and logs/ as above; language/train.py)
     RUN/.lock                        held while `train` writes the run
 
 `train --overwrite` removes exactly these (never anything else in the folder), so no
@@ -41,6 +43,7 @@ DIVERSITY_FILE = "diversity.json"
 INTERPOLATION_FILE = "interpolation.json"
 INTERPOLATION_PLOT = "interpolation.png"
 DISTILL_FILE = "distill.json"
+LM_RESULT_FILE = "lm_result.json"
 LOCK_FILE = ".lock"
 
 
@@ -55,7 +58,7 @@ def attack_files(method: str) -> tuple[str, str]:
 # Written by training / by the analysis commands; glob patterns for the per-dataset files.
 TRAINING_FILES = (CONFIG_FILE, WEIGHTS_FILE, SUMMARY_FILE, CHECKPOINTS, LOGS)
 RESULT_FILES = (EVALUATION_FILE, RELIABILITY_PLOT, REGRESSION_PLOT, DIVERSITY_FILE, *ood_files("*"), *attack_files("*"),
-                INTERPOLATION_FILE, INTERPOLATION_PLOT, DISTILL_FILE)
+                INTERPOLATION_FILE, INTERPOLATION_PLOT, DISTILL_FILE, LM_RESULT_FILE)
 
 
 def owned_paths(run_dir: str | Path) -> list[Path]:

@@ -132,7 +132,29 @@ CASES = {
         "header promises 79,228,162,458,924,105,385,300,197,375 (dimensions 4294967295 x 4294967295 x 4294967295)",
     ),
     "sample beyond the free disk": (lambda t, r: ["sample", r, "-n", str(10**8), "--out", t / "run"], "fit; lower -n"),
+    "lm text file missing": (lambda t, r: ["lm", "--text", t / "missing.txt", "--run-dir", t / "run"], "missing.txt not found"),
+    "lm text not UTF-8": (lambda t, r: ["lm", "--text", text_file(t, b"caf\xe9 au lait\n" * 500), "--run-dir", t / "run"],
+                          "is not UTF-8 text (byte 0xe9 at offset 3)"),
+    "lm text too short": (lambda t, r: ["lm", "--text", text_file(t, b"To be, or not to be.\n" * 20), "--run-dir", t / "run"],
+                          "must hold --batch-size x (--seq-len + 1) = 3,232"),
+    "lm units 0": (lambda t, r: ["lm", "--units", "0", "--run-dir", t / "run"], "--units, --hyper-units, --hyper-embedding-dim"),
+    "lm minutes 0": (lambda t, r: ["lm", "--minutes", "0", "--run-dir", t / "run"], "--minutes must be > 0"),
+    "lm learning rate nan": (lambda t, r: ["lm", "--learning-rate", "nan", "--run-dir", t / "run"], "--learning-rate must be a finite number"),
+    "lm layer norm on an LSTM": (lambda t, r: ["lm", "--cell", "lstm", "--layer-norm", "--run-dir", t / "run"],
+                                 "--layer-norm is implemented for --cell hyperlstm only"),
+    "lm --text and --corpus": (lambda t, r: ["lm", "--text", t / "x.txt", "--corpus", "shakespeare-plays", "--run-dir", t / "run"],
+                               "give --text FILE or --corpus NAME, not both"),
+    "lm --evaluate without a run": (lambda t, r: ["lm", "--evaluate"], "--evaluate needs --run-dir"),
+    "lm --evaluate on a HyperGAN run": (lambda t, r: ["lm", "--evaluate", "--run-dir", r], "was not written by 'hypergan-tf lm'"),
+    "lm into a HyperGAN run": (lambda t, r: ["lm", "--text", text_file(t, b"All the world's a stage.\n" * 200), "--run-dir", r],
+                               "was not written by 'hypergan-tf lm'"),
 }
+
+
+def text_file(tmp_path, content: bytes):
+    path = tmp_path / "text.txt"
+    path.write_bytes(content)
+    return path
 
 
 def huge_idx_header(folder):
