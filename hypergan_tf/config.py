@@ -15,6 +15,7 @@ from hypergan_tf.atomic import write_text
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.data.augment import AUGMENTATIONS
 from hypergan_tf.objectives.diversity import DIVERSITY_SCALES, DIVERSITY_TERMS
+from hypergan_tf.objectives.fitness import FITNESS
 from hypergan_tf.objectives.likelihood import LIKELIHOODS, get_likelihood
 
 # What every config.json written by `train` holds (a `{}` file is not a run's configuration).
@@ -56,6 +57,10 @@ DATASET_DEFAULTS: dict[str, dict] = {
     "cifar10": {**_CIFAR, "steps": 11250, "backup_every": 1125},  # 25 passes over the 45,000 training images
     "cifar5": {**_CIFAR, "steps": 6750, "backup_every": 675},  # 30 passes over 22,500
 }
+
+
+# HyperNEAT's own options (refused with the other methods), and its fitness functions.
+HYPERNEAT_OPTIONS = ("population", "generations", "kept_networks", "fitness")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +118,13 @@ class TrainConfig:
     # layers whose kernels are generated (comma-separated; None: all but the first and last).
     embedding_dim: int = 4
     hyper_layers: str | None = None
+    # HyperNEAT (samplers/hyperneat.py, training/evolution.py): CPPN genomes per generation,
+    # generations evolved, the best genomes of the last one kept as the run's networks, and the
+    # fitness of a painted network on the generation's batch of --batch-size training images.
+    population: int = 50
+    generations: int = 50
+    kept_networks: int = 5
+    fitness: str = "accuracy"  # "accuracy" or "cross-entropy" (its negative)
     early_stopping: int = 0  # patience in epochs on validation ensemble gain; 0 = off
     mixer_pretrain_steps: int = 0  # match the codes' mean and covariance to N(0, I) first
     backup_every: int | None = None  # steps between backups; None = one pass over the data
@@ -163,6 +175,11 @@ class TrainConfig:
             (self.backup_every is None or self.backup_every >= 1, "--backup-every must be at least 1 step"),
             (self.diversity in DIVERSITY_TERMS, "--diversity must be one of " + ", ".join(DIVERSITY_TERMS)),
             (self.embedding_dim >= 1, "--embedding-dim must be at least 1"),
+            (self.population >= 2 and self.generations >= 1 and self.kept_networks >= 1,
+             "--population must be at least 2, --generations and --kept-networks at least 1"),
+            (self.fitness in FITNESS, "--fitness must be one of " + ", ".join(FITNESS)),
+            (self.method == "hyperneat" or all(getattr(self, name) == getattr(TrainConfig, name) for name in HYPERNEAT_OPTIONS),
+             ", ".join("--" + name.replace("_", "-") for name in HYPERNEAT_OPTIONS) + " apply to --method hyperneat only"),
             (0 <= self.seed < 2**31, "--seed must be in [0, 2**31)"),
             (self.diversity_weight >= 0, "--diversity-weight must be >= 0 (0 turns the term off)"),
             (0 <= self.diversity_warmup <= 1, "--diversity-warmup must be a fraction of training in [0, 1]"),

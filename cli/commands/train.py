@@ -10,6 +10,7 @@ from hypergan_tf.config import DATASET_DEFAULTS, DEFAULT_LEARNING_RATE, METHOD_L
 from hypergan_tf.data import TRAINABLE_DATASETS
 from hypergan_tf.data.augment import AUGMENTATIONS
 from hypergan_tf.objectives.diversity import DIVERSITY_SCALES, DIVERSITY_TERMS
+from hypergan_tf.objectives.fitness import FITNESS
 from hypergan_tf.samplers import BASELINE_METHODS, TRAIN_METHODS
 from hypergan_tf.training import train as run_training
 from hypergan_tf_cli.common import DEFAULTS, TargetType, config_from_options, folder_name
@@ -22,7 +23,8 @@ DATASET_HELP = "Options not given take the data set's own defaults (config.DATAS
 @click.option("--dataset", type=click.Choice(TRAINABLE_DATASETS), default=DEFAULTS.dataset, show_default=True, help=DATASET_HELP)
 @click.option("--run-dir", type=click.Path(file_okay=False), required=True, callback=folder_name, help="Where config, checkpoints and TensorBoard logs go.")
 @click.option("--method", type=click.Choice(TRAIN_METHODS), default=DEFAULTS.method, show_default=True,
-              help="hypergan: a generator of networks; static-hypernet: Ha et al.'s static hypernetwork (one network).")
+              help="hypergan: a generator of networks; static-hypernet: Ha et al.'s static hypernetwork (one network); "
+                   "hyperneat: CPPNs evolved by NEAT paint the networks (gradient-free).")
 @click.option("--target", type=TargetType(), default=DEFAULTS.target, show_default=True,
               help="Architecture of the generated networks: a preset, or the path of a JSON target spec.")
 @click.option("--epochs", type=int, default=DEFAULTS.epochs, show_default=True)
@@ -57,6 +59,12 @@ DATASET_HELP = "Options not given take the data set's own defaults (config.DATAS
 @click.option("--noise-std", type=float, default=DEFAULTS.noise_std, show_default=True, help="Regression data sets: the Gaussian likelihood's fixed noise std.")
 @click.option("--embedding-dim", type=int, default=DEFAULTS.embedding_dim, show_default=True, help="static-hypernet: N_z = d, size of each layer embedding.")
 @click.option("--hyper-layers", default=None, help="static-hypernet: comma-separated layers whose kernels are generated (default: all but the first and last).")
+@click.option("--population", type=int, default=DEFAULTS.population, show_default=True, help="hyperneat: CPPN genomes per generation.")
+@click.option("--generations", type=int, default=DEFAULTS.generations, show_default=True, help="hyperneat: generations evolved (instead of --steps/--epochs).")
+@click.option("--kept-networks", type=int, default=DEFAULTS.kept_networks, show_default=True,
+              help="hyperneat: the fittest genomes of the last generation kept as the run's networks.")
+@click.option("--fitness", type=click.Choice(list(FITNESS)), default=DEFAULTS.fitness, show_default=True,
+              help="hyperneat: score of a painted network on the generation's --batch-size training images.")
 @click.option("--backup-every", type=int, default=None, help="Steps between backups (default: one pass over the data). Re-running the same command resumes from the last one.")
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
 @click.option("--deterministic", is_flag=True, help="TensorFlow op determinism: the same seed gives the same weights (slower).")
@@ -66,7 +74,7 @@ DATASET_HELP = "Options not given take the data set's own defaults (config.DATAS
 @click.option("--overwrite", is_flag=True, help="Replace a run already in --run-dir.")
 @click.pass_context
 def train(ctx, run_dir, data_dir, overwrite, no_mixer, **options):
-    """Train a HyperGAN (or a static hypernetwork); writes RUN/config.json, checkpoints and TensorBoard logs."""
+    """Train a HyperGAN (or a static hypernetwork, or evolve HyperNEAT CPPNs); writes RUN/config.json, checkpoints and TensorBoard logs."""
 
     config = config_from_options(ctx, use_mixer=not no_mixer, **options)
     verbose = 1 if sys.stdout.isatty() else 2
@@ -77,10 +85,12 @@ def train(ctx, run_dir, data_dir, overwrite, no_mixer, **options):
 def _report_training(summary: dict, config: TrainConfig, run_dir) -> None:
     final = summary["final"]
     click.echo(f"data: {summary['data_source']}")
-    click.echo(f"trained {summary['steps']} steps in {summary['train_seconds']:.0f} s")
+    click.echo(f"trained {summary['steps']} {summary.get('unit', 'steps')} in {summary['train_seconds']:.0f} s")
     if summary.get("kept_epoch"):
         click.echo(f"early stopping kept the weights of epoch {summary['kept_epoch']} (best validation ensemble gain)")
     networks = summary["validation_networks"]
+    if "val_best_accuracy" in final:
+        click.echo(f"validation: best network {final['val_best_accuracy']:.4f}")
     if "val_accuracy" in final and networks == 1:
         click.echo(f"validation: accuracy {final['val_accuracy']:.4f} (one network)")
     elif "val_accuracy" in final:

@@ -2,6 +2,7 @@
 
     RUN/config.json                  the resolved TrainConfig (train)
     RUN/model.weights.h5             final weights (train, when training ends)
+    RUN/hyperneat_genomes.json       HyperNEAT runs: the kept CPPN genomes as JSON (training/evolution.py)
     RUN/train_summary.json           final metrics and timing (train)
     RUN/checkpoints/                 the last backup: weights + optimizer state (training/backup.py)
     RUN/logs/{train,validation}/     Keras scalars; RUN/logs/sampler/ diversity, histograms, HParams
@@ -31,6 +32,7 @@ from hypergan_tf.errors import HyperganError
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
+GENOMES_FILE = "hyperneat_genomes.json"
 SUMMARY_FILE = "train_summary.json"
 CHECKPOINTS = "checkpoints"
 LOGS = "logs"
@@ -56,7 +58,7 @@ def attack_files(method: str) -> tuple[str, str]:
 
 
 # Written by training / by the analysis commands; glob patterns for the per-dataset files.
-TRAINING_FILES = (CONFIG_FILE, WEIGHTS_FILE, SUMMARY_FILE, CHECKPOINTS, LOGS)
+TRAINING_FILES = (CONFIG_FILE, WEIGHTS_FILE, GENOMES_FILE, SUMMARY_FILE, CHECKPOINTS, LOGS)
 RESULT_FILES = (EVALUATION_FILE, RELIABILITY_PLOT, REGRESSION_PLOT, DIVERSITY_FILE, *ood_files("*"), *attack_files("*"),
                 INTERPOLATION_FILE, INTERPOLATION_PLOT, DISTILL_FILE, LM_RESULT_FILE)
 

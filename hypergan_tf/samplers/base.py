@@ -53,6 +53,9 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
     noise_dim: int | None = None  # size of the latent space; None: the networks do not come from noise
     max_networks: int | None = None  # distinct networks it can give; None: as many as asked
     likelihood: Likelihood  # what training minimises and its logs score (set by `use_likelihood`)
+    # How `training/` fits it: a key of training.TRAINERS ("gradient": Keras fit with the hooks
+    # below; "evolution": neuroevolution, training/evolution.py).
+    training: str = "gradient"
 
     # ---- sampling -------------------------------------------------------------
     @abc.abstractmethod

@@ -112,6 +112,12 @@ class TargetLayer(abc.ABC):
         """One network's kernel as an image for TensorBoard, or None when it is not an image."""
         return None
 
+    @abc.abstractmethod
+    def substrate(self, input_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """HyperNEAT's geometry of this layer (samplers/hyperneat.py): for every kernel entry,
+        the position (y, x, channel) in [-1, 1] of the neuron it reads and of the unit it
+        feeds, as two float32 arrays [*kernel_shape, 3]."""
+
     # ---- configuration ----------------------------------------------------------
     def to_config(self) -> dict:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "in_units"}
@@ -199,6 +205,12 @@ class Conv(TargetLayer):
             grid[1 + r * (k + 1) : 1 + r * (k + 1) + k, 1 + c * (k + 1) : 1 + c * (k + 1) + k] = f
         return grid[None]
 
+    def substrate(self, input_shape):
+        # Shared weights: an entry reads input channel i at offset (dy, dx) from the unit.
+        k = self.kernel_size
+        source = _grid((k, k, self.in_units))[:, :, :, None, :]
+        return _broadcast(self.kernel_shape, source, _units(self.units))
+
 
 @dataclasses.dataclass(frozen=True)
 class Dense(TargetLayer):
@@ -229,9 +241,36 @@ class Dense(TargetLayer):
     def forward_one(self, x, kernel, bias):
         return self.activate(tf.matmul(tf.reshape(x, [tf.shape(x)[0], -1]), kernel) + bias)
 
+    def substrate(self, input_shape):
+        # The input neuron's place in the (channel-last) grid it is flattened from.
+        grid = (1,) * (3 - len(input_shape)) + tuple(input_shape)
+        source = _grid(grid[-3:] if len(grid) == 3 else (1, 1, self.in_units)).reshape(self.in_units, 1, 3)
+        return _broadcast(self.kernel_shape, source, _units(self.units))
+
     def keras_layers(self, input_is_flat):
         return ([] if input_is_flat else [keras.layers.Flatten(name=f"{self.name}_flatten")]) + [
             keras.layers.Dense(self.units, name=self.name), *self._keras_activation()]
+
+
+def _spread(count: int) -> np.ndarray:
+    """`count` positions evenly over [-1, 1] (one: the centre)."""
+    return np.linspace(-1.0, 1.0, count, dtype=np.float32) if count > 1 else np.zeros(1, np.float32)
+
+
+def _grid(shape: tuple[int, int, int]) -> np.ndarray:
+    """The (y, x, channel) position of every element of a [h, w, c] grid: [h, w, c, 3]."""
+    return np.stack(np.meshgrid(*(_spread(n) for n in shape), indexing="ij"), axis=-1)
+
+
+def _units(count: int) -> np.ndarray:
+    """A layer's units along the channel axis of the destination: [count, 3]."""
+    return np.stack([np.zeros(count, np.float32), np.zeros(count, np.float32), _spread(count)], axis=-1)
+
+
+def _broadcast(kernel_shape, source, destination) -> tuple[np.ndarray, np.ndarray]:
+    """Source and destination positions broadcast to [*kernel_shape, 3] each."""
+    shape = tuple(kernel_shape) + (3,)
+    return np.broadcast_to(source, shape).astype(np.float32), np.broadcast_to(destination, shape).astype(np.float32)
 
 
 LAYER_KINDS: dict[str, type[TargetLayer]] = {kind.kind: kind for kind in (Conv, Dense)}

@@ -21,6 +21,7 @@ import dataclasses
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from hypergan_tf.errors import HyperganError
@@ -89,6 +90,15 @@ class TargetSpec:
             shape = layer.resolve(shape, layer.name)[1]
             total += math.prod(shape)
         return total
+
+    def substrates(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Every layer's HyperNEAT geometry (`TargetLayer.substrate`): source and destination
+        positions [*kernel_shape, 3] of each kernel entry, in layer order."""
+        shape, found = self.input_shape, []
+        for layer in self.layers:
+            found.append(layer.substrate(shape))
+            shape = layer.resolve(shape, layer.name)[1]
+        return found
 
     def forward(self, images: tf.Tensor, weights: dict[str, tf.Tensor]) -> tf.Tensor:
         """Logits of K networks on one batch: images [B, *input_shape] -> [K, B, classes]

@@ -75,13 +75,13 @@ def train(config: TrainConfig, run_dir: str | Path, data_dir: str | Path | None 
     # An unknown target, a bad spec file or options that do not fit it: fail before loading data.
     SAMPLERS[config.method].check_config(config, config.resolved_target())
     with locked(run_dir):
-        return _train(config, run_dir, data_dir, overwrite, verbose)
+        return TRAINERS[SAMPLERS[config.method].training](config, run_dir, data_dir, overwrite, verbose)
 
 
-def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbose: int) -> dict:
-    strategy = make_strategy(config.strategy)  # before any other TensorFlow op (multiworker)
-    if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
+def prepare_data(config: TrainConfig, data_dir):
+    """The run's data and the configuration completed from it: (config with data_dir,
+    num_classes, likelihood, input statistics and target_spec filled in, data set,
+    (train_x, train_y), (val_x, val_y))."""
     data = load_dataset(config.dataset, data_dir)
     (train_x, train_y), (val_x, val_y) = split_validation(data.train_images, data.train_labels, config.validation_examples, config.seed)
     pixels = as_inputs(train_x)
@@ -101,6 +101,14 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         raise HyperganError(
             f"dataset {config.dataset} has images of shape {data.image_shape} but target {config.target} expects {target.input_shape}; choose a matching --target"
         )
+    return config, data, (train_x, train_y), (val_x, val_y)
+
+
+def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbose: int) -> dict:
+    strategy = make_strategy(config.strategy)  # before any other TensorFlow op (multiworker)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    config, data, (train_x, train_y), (val_x, val_y) = prepare_data(config, data_dir)
     data_epoch = len(train_y) // config.batch_size
     if data_epoch < 1:
         raise HyperganError(f"--batch-size {config.batch_size} is larger than the {len(train_y)} training examples")
@@ -208,3 +216,13 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
     }
     write_json(run_dir / SUMMARY_FILE, summary)
     return summary
+
+
+def _evolve(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbose: int) -> dict:
+    from hypergan_tf.training.evolution import evolve  # imports neat-python, which gradient training does not need
+
+    return evolve(config, run_dir, data_dir, overwrite, verbose)
+
+
+# WeightSampler.training -> the function that trains such a sampler (RUN/.lock held).
+TRAINERS = {"gradient": _train, "evolution": _evolve}
