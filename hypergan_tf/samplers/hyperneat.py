@@ -21,8 +21,8 @@ The CPPNs are evolved by NEAT with `neat-python` (training/evolution.py). Here a
 evaluated with NumPy over all coordinate rows at once (`CPPN.__call__`), not with
 neat-python's `activate`, which takes one input vector per Python call.
 
-A trained HyperNEAT sampler holds the `networks` best genomes of the final population,
-painted, best first: network i is genome i. `max_networks` is their number; there is no
+A trained HyperNEAT sampler holds the `networks` best genomes of the evolution (the
+generation champions best on held-out images), painted, best first: network i is genome i. `max_networks` is their number; there is no
 latent space. The genomes themselves go to RUN/hyperneat_genomes.json (`CPPN.to_json`: node
 lists and numbers only, nothing that executes when loaded) and repaint the same weights.
 """
@@ -69,8 +69,10 @@ class CPPN:
     """A feed-forward CPPN as plain data: input keys, output keys and its nodes in
     evaluation order, each (key, activation, bias, response, [(input key, weight), ...])."""
 
-    def __init__(self, inputs: list[int], outputs: list[int], nodes: list[tuple], fitness: float | None = None):
-        self.inputs, self.outputs, self.nodes, self.fitness = list(inputs), list(outputs), [tuple(n) for n in nodes], fitness
+    def __init__(self, inputs: list[int], outputs: list[int], nodes: list[tuple], fitness: float | None = None,
+                 val_accuracy: float | None = None):
+        self.inputs, self.outputs, self.nodes = list(inputs), list(outputs), [tuple(n) for n in nodes]
+        self.fitness, self.val_accuracy = fitness, val_accuracy  # on its generation's batch; on held-out images
 
     @classmethod
     def from_genome(cls, genome, neat_config) -> "CPPN":
@@ -104,7 +106,7 @@ class CPPN:
         return {"nodes": len(self.nodes), "connections": sum(len(node[4]) for node in self.nodes)}
 
     def to_json(self) -> dict:
-        return {"inputs": self.inputs, "outputs": self.outputs, "fitness": self.fitness,
+        return {"inputs": self.inputs, "outputs": self.outputs, "fitness": self.fitness, "val_accuracy": self.val_accuracy,
                 "nodes": [dict(zip(NODE_FIELDS, (key, act, bias, resp, [list(link) for link in links])))
                           for key, act, bias, resp, links in self.nodes]}
 
@@ -114,7 +116,7 @@ class CPPN:
             nodes = [tuple(node[field] for field in NODE_FIELDS) for node in values["nodes"]]
             cppn = cls([int(k) for k in values["inputs"]], [int(k) for k in values["outputs"]],
                        [(int(k), str(a), float(b), float(r), [(int(i), float(w)) for i, w in links]) for k, a, b, r, links in nodes],
-                       values.get("fitness"))
+                       values.get("fitness"), values.get("val_accuracy"))
         except (KeyError, TypeError, ValueError) as err:
             raise HyperganError(f"{where} is not a CPPN written by hypergan-tf ({type(err).__name__}: {err})") from None
         unknown = sorted({node[1] for node in cppn.nodes} - set(ACTIVATIONS))
@@ -178,8 +180,7 @@ class Substrate:
 
 @keras.saving.register_keras_serializable(package="hypergan_tf")
 class HyperNEAT(WeightSampler):
-    """The best `networks` genomes of an evolved population, painted onto the target,
-    best first. Trained by evolution (training/evolution.py), not by an optimizer."""
+    """The best `networks` genomes of an evolution, painted onto the target, best first. Trained by evolution (training/evolution.py), not by an optimizer."""
 
     training = "evolution"
 

@@ -5,8 +5,10 @@ Every generation, each of the `--population` genomes paints a whole target netwo
 target (`TargetSpec.forward`, logits [P, B, C]) on that generation's batch of
 `--batch-size` training images, and the score (`--fitness`, objectives/fitness.py) is
 the genome's fitness. NEAT then breeds the next generation (speciation, crossover,
-mutations that add nodes and connections). After `--generations`, the `--kept-networks`
-fittest genomes of the last generation, best first, are the run's networks.
+mutations that add nodes and connections). Each generation's fittest genome is scored on
+held-out images; after `--generations`, the `--kept-networks` of these champions with the
+best validation accuracy, best first, are the run's networks (without a validation split:
+the fittest genomes of the last generation).
 
 Writes the run directory as gradient training does (runs/directory.py): config.json
 first, TensorBoard scalars per generation under logs/evolution (best and mean fitness,
@@ -143,6 +145,7 @@ def evolve(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
     writer = tf.summary.create_file_writer(str(run_dir / LOGS / "evolution"))
     progress = ProgressLines("generation")
     history: dict[str, list[float]] = {"best_fitness": [], "mean_fitness": [], "species": [], "val_accuracy": [], "seconds": []}
+    champions: list[CPPN] = []  # each generation's fittest genome, with its validation accuracy
     started = time.perf_counter()
     for generation in range(1, config.generations + 1):
         batch = rng.choice(len(train_y), config.batch_size, replace=False)
@@ -154,8 +157,9 @@ def evolve(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
                   "species": float(len(population.species.species))}
         if len(val_y):
             watched = slice(0, VALIDATION_PER_GENERATION)
-            values["val_accuracy"] = float(network_accuracies(sampler, substrate.paint_all([best]), val_x[watched], val_y[watched],
-                                                              config.batch_size)[0])
+            values["val_accuracy"] = best.val_accuracy = float(
+                network_accuracies(sampler, substrate.paint_all([best]), val_x[watched], val_y[watched], config.batch_size)[0])
+            champions.append(best)
         values["seconds"] = time.perf_counter() - started  # wall time since evolution began
         with writer.as_default():
             for name, value in values.items():
@@ -170,7 +174,16 @@ def evolve(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
     seconds = time.perf_counter() - started
     writer.flush()
 
-    kept = scorer.best(config.kept_networks)
+    # With a validation split, the kept networks are the generations' champions that did best
+    # on it (a fitness batch is small: the last generation's fittest is partly luck);
+    # without one, the last generation's fittest.
+    # A champion often wins several generations (elitism keeps it): each genome once.
+    candidates = (sorted(champions, key=lambda cppn: -cppn.val_accuracy) if len(val_y) else []) + scorer.best(config.population)
+    kept, seen = [], set()
+    for cppn in candidates:
+        if repr(cppn.nodes) not in seen and len(kept) < config.kept_networks:
+            seen.add(repr(cppn.nodes))
+            kept.append(cppn)
     sampler.set_genomes(kept)
     save_weights(sampler, run_dir / WEIGHTS_FILE)
     write_json(run_dir / GENOMES_FILE, genomes_json(kept))

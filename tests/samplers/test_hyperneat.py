@@ -167,7 +167,12 @@ def test_the_run_reloads_evaluates_and_repaints_from_its_json_genomes(evolved_ru
     weights = sampler.sample_networks(3)
     # The genome file repaints exactly the stored networks, best first.
     genomes = load_genomes(run_dir / "hyperneat_genomes.json")
-    assert [g.fitness for g in genomes] == sorted([g.fitness for g in genomes], reverse=True)
+    # The generation champions best on the validation split, best first (then, if fewer
+    # distinct champions than kept networks, the last generation's fittest, never validated).
+    scored = [g.val_accuracy for g in genomes if g.val_accuracy is not None]
+    assert scored == sorted(scored, reverse=True) and [g.val_accuracy for g in genomes][: len(scored)] == scored
+    history = json.loads((run_dir / "train_summary.json").read_text())["history"]
+    assert genomes[0].val_accuracy == max(history["val_accuracy"])
     for name, value in Substrate(sampler.target).paint_all(genomes).items():
         np.testing.assert_array_equal(weights[name], value)
     # The best network as plain Keras: the same probabilities.
