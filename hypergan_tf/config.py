@@ -59,7 +59,7 @@ DATASET_DEFAULTS: dict[str, dict] = {
 }
 
 
-# HyperNEAT's own options (refused with the other methods), and its fitness functions.
+# HyperNEAT's own options (refused with the other methods).
 HYPERNEAT_OPTIONS = ("population", "generations", "kept_networks", "fitness")
 
 
@@ -119,8 +119,9 @@ class TrainConfig:
     embedding_dim: int = 4
     hyper_layers: str | None = None
     # HyperNEAT (samplers/hyperneat.py, training/evolution.py): CPPN genomes per generation,
-    # generations evolved, the best genomes of the last one kept as the run's networks, and the
-    # fitness of a painted network on the generation's batch of --batch-size training images.
+    # generations evolved, the generation champions (best on the validation split) kept as the
+    # run's networks, and the fitness of a painted network on the generation's batch of
+    # --batch-size training images (objectives/fitness.py).
     population: int = 50
     generations: int = 50
     kept_networks: int = 5

@@ -62,7 +62,7 @@ DATASET_HELP = "Options not given take the data set's own defaults (config.DATAS
 @click.option("--population", type=int, default=DEFAULTS.population, show_default=True, help="hyperneat: CPPN genomes per generation.")
 @click.option("--generations", type=int, default=DEFAULTS.generations, show_default=True, help="hyperneat: generations evolved (instead of --steps/--epochs).")
 @click.option("--kept-networks", type=int, default=DEFAULTS.kept_networks, show_default=True,
-              help="hyperneat: the fittest genomes of the last generation kept as the run's networks.")
+              help="hyperneat: the run's networks: the generation champions best on the validation split.")
 @click.option("--fitness", type=click.Choice(list(FITNESS)), default=DEFAULTS.fitness, show_default=True,
               help="hyperneat: score of a painted network on the generation's --batch-size training images.")
 @click.option("--backup-every", type=int, default=None, help="Steps between backups (default: one pass over the data). Re-running the same command resumes from the last one.")
