@@ -223,8 +223,10 @@ class HyperNEAT(WeightSampler):
         return f"HyperNEAT ({self.networks} best genome{'s' if self.networks > 1 else ''})"
 
     def parameter_counts(self) -> dict[str, int]:
-        counts = {"sampler_trainable": 0, "target_network": int(self.target.num_params)}
-        if self.cppns:  # known after training, or after `load_genomes`
+        """No trainable parameters: the target's size, and the best CPPN's genes when the
+        genomes are known (after training, or `set_genomes`)."""
+        counts = {"target_network": int(self.target.num_params)}
+        if self.cppns:
             best = self.cppns[0].size
             counts.update({"best_cppn_nodes": best["nodes"], "best_cppn_connections": best["connections"]})
         return counts
