@@ -71,12 +71,19 @@ def diversity_loss(name: str, outputs: StepOutputs) -> tf.Tensor:
     return DIVERSITY_TERMS[name].loss(outputs)
 
 
-def gradient_norm_ratio(tape: tf.GradientTape, reference: tf.Tensor, term: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
-    """||d reference / d outputs|| / ||d term / d outputs||, from a persistent `tape` that
-    watched `outputs`: the factor that gives `term`'s gradient at the outputs the norm of
-    `reference`'s (`--diversity-scale relative`). A constant: no gradient flows through it."""
-    reference_grad, term_grad = tape.gradient(reference, outputs), tape.gradient(term, outputs)
-    return tf.stop_gradient(tf.norm(reference_grad) / (tf.norm(term_grad) + 1e-12))
+def gradient_norm_ratio(tape: tf.GradientTape, numerator: tf.Tensor, denominator: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
+    """||d numerator / d outputs|| / ||d denominator / d outputs||, from a persistent `tape`
+    that watched `outputs`; 0 when the denominator's gradient is 0, and at most
+    MAX_GRADIENT_RATIO (a likelihood whose gradient underflows to 0 on a batch the networks
+    fit exactly must not make it infinite). With the likelihood as numerator and the
+    diversity term as denominator it is the factor that gives the term's gradient at the
+    outputs the likelihood's norm (`--diversity-scale relative`). A constant: no gradient
+    flows through it."""
+    top, bottom = tf.norm(tape.gradient(numerator, outputs)), tf.norm(tape.gradient(denominator, outputs))
+    return tf.stop_gradient(tf.minimum(tf.math.divide_no_nan(top, bottom), MAX_GRADIENT_RATIO))
+
+
+MAX_GRADIENT_RATIO = 1e6
 
 
 def nearest_neighbour_distances(features: tf.Tensor, epsilon: float = EPSILON) -> tf.Tensor:

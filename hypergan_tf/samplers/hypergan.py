@@ -314,11 +314,10 @@ class HyperGAN(WeightSampler):
             if self.diversity_weight > 0:
                 if DIVERSITY_TERMS[self.diversity].reads_outputs:
                     with tape.stop_recording():
-                        ratio = gradient_norm_ratio(at_outputs, target_loss, diversity, logits)
-                    if self.diversity_scale == "relative":
-                        strength = weight * ratio
-                    else:
-                        logged = weight / ratio
+                        if self.diversity_scale == "relative":
+                            strength = weight * gradient_norm_ratio(at_outputs, target_loss, diversity, logits)
+                        else:
+                            logged = weight * gradient_norm_ratio(at_outputs, diversity, target_loss, logits)
                 g_loss += strength * diversity
             if self.uses_discriminator:
                 g_loss += self.current_beta() * adversarial.adversarial_loss(self.discriminator(codes))

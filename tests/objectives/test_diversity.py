@@ -12,7 +12,7 @@ from hypergan_tf.analysis.diversity import symmetry_aware_diversity
 from hypergan_tf.analysis.evaluate import summarise
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.objectives.diversity import (ambiguity, between_class_probes, error_repulsion, gradient_norm_ratio, nearest_neighbour_distances,
+from hypergan_tf.objectives.diversity import (MAX_GRADIENT_RATIO, ambiguity, between_class_probes, error_repulsion, gradient_norm_ratio, nearest_neighbour_distances,
                                               pairwise_disagreement, prediction_repulsion, weight_repulsion)
 from hypergan_tf.targets.symmetry import canonical_weights, rescale_units
 from hypergan_tf.samplers import build_sampler
@@ -224,3 +224,18 @@ def test_diversity_warmup_ramps_the_weight_up_then_holds(tiny_config):
     assert weights == pytest.approx([0.0, 1.0, 2.0, 2.0])
     with pytest.raises(HyperganError, match="--diversity-warmup"):
         TrainConfig(dataset="digits", diversity_warmup=1.5)
+
+
+def test_gradient_norm_ratio_stays_finite_when_the_networks_fit_the_batch_exactly():
+    """A batch fitted with certainty has a cross-entropy gradient of exactly 0 in float32:
+    the logged strength (term over likelihood) must not become infinite (a non-finite
+    metric stops training as diverged), and it is capped when the gradient is merely tiny."""
+    labels = tf.range(20) % 10
+    certain = tf.one_hot(labels, 10)[None] * 1e4 + tf.random.stateless_normal([6, 20, 10], seed=(4, 4))
+    for logits in (certain, certain * 1e-2):
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(logits)
+            nll = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(tf.broadcast_to(labels, [6, 20]), logits))
+            term = error_repulsion(logits, labels)
+        for numerator, denominator in ((term, nll), (nll, term)):
+            assert 0 <= gradient_norm_ratio(tape, numerator, denominator, logits).numpy() <= MAX_GRADIENT_RATIO
