@@ -300,7 +300,7 @@ class HyperGAN(WeightSampler):
             noise = self.step_normal([num_networks, self.noise_dim], purpose=2)
             codes, weights = self.generate(noise, training=True)
             logits = self.classify(images, weights)
-            with tf.GradientTape(persistent=True) as at_outputs:  # only read by the relative scale
+            with tf.GradientTape(persistent=True) as at_outputs:  # gradients at the outputs: the diversity strength
                 at_outputs.watch(logits)
                 target_loss = self.likelihood.loss(logits, labels)
                 diversity = tf.constant(0.0)
