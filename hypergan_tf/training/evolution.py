@@ -110,16 +110,6 @@ class PopulationScorer:
         return [cppn for cppn, _ in sorted(self.scored, key=lambda pair: -pair[1])[:count]]
 
 
-def network_accuracies(sampler, weights: dict[str, np.ndarray], images, labels, batch_size: int) -> np.ndarray:
-    """Test accuracy of each network of `weights` on (images, labels), [P], in batches of images."""
-    weights = {name: tf.constant(value) for name, value in weights.items()}
-    correct = 0
-    for start in range(0, len(labels), batch_size):
-        logits = sampler.classify(as_inputs(images[start : start + batch_size]), weights)
-        correct = correct + FITNESS["accuracy"](logits, labels[start : start + batch_size]) * len(labels[start : start + batch_size])
-    return correct / len(labels)
-
-
 def evolve(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbose: int) -> dict:
     """Evolve the HyperNEAT sampler `config` describes into `run_dir` (RUN/.lock held)."""
     import neat
@@ -158,7 +148,7 @@ def evolve(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         if len(val_y):
             watched = slice(0, VALIDATION_PER_GENERATION)
             values["val_accuracy"] = best.val_accuracy = float(
-                network_accuracies(sampler, substrate.paint_all([best]), val_x[watched], val_y[watched], config.batch_size)[0])
+                per_network_accuracy(predict_probabilities(sampler, val_x[watched], substrate.paint_all([best]), image_batch=config.batch_size), val_y[watched])[0])
             champions.append(best)
         values["seconds"] = time.perf_counter() - started  # wall time since evolution began
         with writer.as_default():
