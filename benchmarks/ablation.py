@@ -30,6 +30,8 @@ from results_io import RESULTS, write_result
 PLAIN = ["--diversity-weight", "0", "--no-batch-norm", "--batch-norm-affine", "--mixer-pretrain-steps", "0",
          "--mixer-noise", "0", "--beta", "1"]
 
+DEFAULT_TERM = ["--diversity", "errors", "--diversity-weight", "1.0"]
+
 # name -> (options added to PLAIN, what the row tests). Every row spells out its options, so a
 # row keeps its meaning when the defaults change; errors-1.0 is the shipped default.
 ROWS: dict[str, tuple[list[str], str]] = {
@@ -51,6 +53,15 @@ ROWS: dict[str, tuple[list[str], str]] = {
     "errors-0.3": (["--diversity", "errors", "--diversity-weight", "0.3"], "the same, stronger"),
     "errors-1.0": (["--diversity", "errors", "--diversity-weight", "1.0"], "the same, stronger: the shipped default"),
     "predictions-0.02": (["--diversity", "predictions", "--diversity-weight", "0.02"], "repulsion of predictions, weak: the default before errors-1.0"),
+    # Issue 18: the shipped default plus uncertainty on inputs made away from the data.
+    "errors-1.0+off-entropy-0.5": (DEFAULT_TERM + ["--off-data-weight", "0.5", "--off-data", "mixed", "--off-data-objective", "entropy"],
+                                   "the default, plus the mean prediction's entropy on blends, shuffled patches and blobs"),
+    "errors-1.0+off-disagreement-0.5": (DEFAULT_TERM + ["--off-data-weight", "0.5", "--off-data", "mixed", "--off-data-objective", "disagreement"],
+                                        "the same with the members' disagreement (mutual information) rewarded"),
+    "errors-1.0+off-uniform-0.5": (DEFAULT_TERM + ["--off-data-weight", "0.5", "--off-data", "mixed", "--off-data-objective", "uniform"],
+                                   "the same with every member's own entropy rewarded (outlier exposure)"),
+    "errors-1.0+off-entropy-0.1": (DEFAULT_TERM + ["--off-data-weight", "0.1", "--off-data", "mixed", "--off-data-objective", "entropy"],
+                                   "the entropy row, weaker"),
     "predictions-0.02+early-stopping": (["--diversity", "predictions", "--diversity-weight", "0.02", "--early-stopping", "1", "--backup-every", "275"],
                                         "keep the best validation ensemble gain, checked every 275 steps"),
 }
@@ -99,12 +110,38 @@ def run_row(name: str, steps: int, work_dir: Path, data_dir: str) -> dict:
         "l2_std_over_mean": diversity["l2_std_over_mean"],
         "modulo_scaling": diversity["symmetry_aware"],
         "ood_auroc_entropy": ood["scores"]["entropy"]["auroc"],
+        "ood_auroc_by_ensemble_size": ood.get("entropy_auroc_by_ensemble_size"),
+        "proxy_auroc_entropy": proxy_auroc(run, data_dir),
     }
+
+
+def proxy_auroc(run: Path, data_dir: str) -> float:
+    """What rows are chosen by, instead of the OOD test set: the entropy AUROC (100
+    networks) of telling the run's validation images from the same images with their
+    pixels in one fixed random order (an input kind no row trains on). Cached in the run."""
+    cache = run / "proxy_auroc.json"
+    if cache.exists():
+        return json.loads(cache.read_text())["auroc"]
+    import numpy as np
+
+    from hypergan_tf.analysis.ood import entropy_auroc
+    from hypergan_tf.data import load_dataset
+    from hypergan_tf.data.pipelines import split_validation
+    from hypergan_tf.runs.load import load_run
+
+    config, model = load_run(run)
+    data = load_dataset(config.dataset, data_dir)
+    _, (images, _) = split_validation(data.train_images, data.train_labels, config.validation_examples, config.seed)
+    flat = images.reshape(len(images), -1, images.shape[-1])
+    permuted = flat[:, np.random.default_rng(0).permutation(flat.shape[1])].reshape(images.shape)
+    auroc = entropy_auroc(model, images, permuted)
+    cache.write_text(json.dumps({"auroc": auroc, "in": "validation split", "out": "validation split, pixels permuted (rng 0)"}))
+    return auroc
 
 
 def table(rows: list[dict]) -> str:
     header = ["row", "options", "single %", "10 nets %", "10 nets, mean of 10 groups %", "100 nets %", "gain 10", "gain 100", "disagreement",
-              "L2 std/mean c1/c2/l1", "mod. scaling c1/c2/l1", "OOD AUROC"]
+              "L2 std/mean c1/c2/l1", "mod. scaling c1/c2/l1", "OOD AUROC", "proxy AUROC"]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for r in rows:
         lines.append("| " + " | ".join([
@@ -114,6 +151,7 @@ def table(rows: list[dict]) -> str:
             "/".join(f"{v:.2f}" for v in r["l2_std_over_mean"].values()),
             "/".join(f"{v:.2f}" for v in r["modulo_scaling"].values()),
             f"{r['ood_auroc_entropy']:.3f}",
+            f"{r['proxy_auroc_entropy']:.3f}" if "proxy_auroc_entropy" in r else "",
         ]) + " |")
     return "\n".join(lines)
 

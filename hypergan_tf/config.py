@@ -15,6 +15,7 @@ from hypergan_tf.atomic import write_text
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.data.augment import AUGMENTATIONS
 from hypergan_tf.objectives.diversity import DIVERSITY_SCALES, DIVERSITY_TERMS
+from hypergan_tf.objectives.off_data import OFF_DATA_INPUTS, OFF_DATA_OBJECTIVES
 from hypergan_tf.objectives.fitness import FITNESS
 from hypergan_tf.objectives.likelihood import LIKELIHOODS, get_likelihood
 
@@ -112,6 +113,13 @@ class TrainConfig:
     # strength from the first step): networks that have not learned features yet are
     # pushed apart at the cost of learning them (CIFAR-10).
     diversity_warmup: float = 0.0
+    # Uncertainty away from the data (objectives/off_data.py, issue 18): every step the K
+    # networks also see inputs made from the batch that belong to no class (`off_data`,
+    # OFF_DATA_INPUTS) and the generators' loss subtracts off_data_weight times their
+    # uncertainty there (`off_data_objective`, OFF_DATA_OBJECTIVES; in [0, 1]). 0: off.
+    off_data: str = "mixed"
+    off_data_objective: str = "entropy"
+    off_data_weight: float = 0.0
     # Data augmentation of training batches (data/augment.py AUGMENTATIONS): "none" or "crop-flip".
     augment: str = "none"
     # Static hypernetwork (Ha et al.): N_z = d, the size of each layer's embedding, and the
@@ -184,6 +192,11 @@ class TrainConfig:
             (0 <= self.seed < 2**31, "--seed must be in [0, 2**31)"),
             (self.diversity_weight >= 0, "--diversity-weight must be >= 0 (0 turns the term off)"),
             (0 <= self.diversity_warmup <= 1, "--diversity-warmup must be a fraction of training in [0, 1]"),
+            (self.off_data in OFF_DATA_INPUTS, "--off-data must be one of " + ", ".join(OFF_DATA_INPUTS)),
+            (self.off_data_objective in OFF_DATA_OBJECTIVES, "--off-data-objective must be one of " + ", ".join(OFF_DATA_OBJECTIVES)),
+            (self.off_data_weight >= 0, "--off-data-weight must be >= 0 (0 turns the term off)"),
+            (self.off_data_weight == 0 or (self.method == "hypergan" and self.task == "classification"),
+             "--off-data-weight applies to HyperGAN runs on classification data sets only"),
             (self.diversity_scale in DIVERSITY_SCALES, "--diversity-scale must be one of " + ", ".join(DIVERSITY_SCALES)),
             (self.diversity_scale != "relative" or self.diversity not in DIVERSITY_TERMS or DIVERSITY_TERMS[self.diversity].reads_outputs,
              f"--diversity-scale relative rescales a term of the networks' outputs on the batch "

@@ -9,11 +9,12 @@ from pathlib import Path
 import click
 
 from hypergan_tf.analysis.attacks import attack as run_attack
-from hypergan_tf.analysis.diversity import layer_table
+from hypergan_tf.analysis.diversity import FEATURE_IMAGES, FEATURE_NETWORKS, feature_similarity, layer_table
 from hypergan_tf.analysis.evaluate import evaluate_task
 from hypergan_tf.analysis.ood import ood as run_ood
 from hypergan_tf.analysis.report import write_report
 from hypergan_tf.data import DATASETS
+from hypergan_tf.data.pipelines import as_inputs
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.runs import load_run, load_test_split, require_task
 from hypergan_tf.runs.directory import DIVERSITY_FILE, EVALUATION_FILE, EVALUATION_PLOTS, attack_files, ood_files
@@ -109,6 +110,7 @@ def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_pat
     click.echo(row(("score", "AUROC", "AUPR", "mean in", "mean out"), widths))
     for name, line in result["scores"].items():
         click.echo(row((name, line["auroc"], line["aupr"], line["mean_in"], line["mean_out"]), widths, formats))
+    click.echo("entropy AUROC of the first n networks: " + ", ".join(f"{n}: {auroc:.4f}" for n, auroc in result["entropy_auroc_by_ensemble_size"].items()))
     write_result(path, result)
     click.echo(f"wrote {path} and {plot_path}")
 
@@ -149,22 +151,39 @@ def attack(run_dir, method, epsilons, ensemble_size, num_examples, steps, data_d
 @click.option("--num-networks", type=int, default=100, show_default=True)
 @click.option("--seed", type=SEED, default=NETWORK_SEED, show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Default: RUN/diversity.json.")
-def diversity(run_dir, num_networks, seed, json_path):
+@click.option("--features", "feature_datasets", multiple=True, type=click.Choice(DATASETS),
+              help=f"Also measure how alike the networks' features are (mean linear CKA of every pair of {FEATURE_NETWORKS} networks, "
+                   f"per layer) on the first {FEATURE_IMAGES:,} test images of this data set (repeatable: e.g. the run's own and an "
+                   "out-of-distribution one).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+def diversity(run_dir, num_networks, seed, json_path, feature_datasets, data_dir):
     """The paper's Table 1 (per layer, mean and std of the sampled weights' L2 norms),
     and the diversity that survives removing the scaling symmetry."""
     if num_networks < 2:
         raise HyperganError("--num-networks must be at least 2 to measure spread")
-    _, model = load_run(run_dir)
+    config, model = load_run(run_dir)
     num_networks = model.networks_available(num_networks)
     if num_networks < 2:
         raise HyperganError(f"this {model.describe()} has one network: there is no spread to measure")
     path = writable(Path(json_path) if json_path else Path(run_dir) / DIVERSITY_FILE)
-    layers = layer_table(model.target, model.sample_networks(num_networks, seed))
+    feature_data = [load_test_split(config, name, data_dir) for name in feature_datasets]  # bad names fail before any work
+    weights = model.sample_networks(num_networks, seed)
+    layers = layer_table(model.target, weights)
     widths, formats = (8, 9, 8, 9, 15), (None, ".3f", ".3f", ".3f", ".3f")
     click.echo(row(("layer", "L2 mean", "L2 std", "std/mean", "modulo scaling"), widths) + f"   ({num_networks} networks)")
     for layer, line in layers.items():
         click.echo(row((layer, line["l2_mean"], line["l2_std"], line["std_over_mean"], line["symmetry_aware"]), widths, formats))
-    write_result(path, {"num_networks": num_networks, "layers": layers})
+    result = {"num_networks": num_networks, "layers": layers}
+    if feature_data:
+        first = {name: value[:FEATURE_NETWORKS] for name, value in weights.items()}
+        result["feature_similarity"] = {data.name: feature_similarity(model, as_inputs(data.test_images[:FEATURE_IMAGES]), first) for data in feature_data}
+        result["feature_images"] = min(FEATURE_IMAGES, *(len(data.test_labels) for data in feature_data))
+        result["feature_networks"] = min(FEATURE_NETWORKS, num_networks)
+        click.echo(f"feature similarity (mean linear CKA of {result['feature_networks']} networks' pairs; 1 = one representation):")
+        click.echo(row(("data", *model.target.layer_names), (16,) + (9,) * len(layers)))
+        for name, similarity in result["feature_similarity"].items():
+            click.echo(row((name, *similarity.values()), (16,) + (9,) * len(layers), (None,) + (".3f",) * len(layers)))
+    write_result(path, result)
     click.echo(f"wrote {path}")
 
 

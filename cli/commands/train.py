@@ -11,6 +11,7 @@ from hypergan_tf.data import TRAINABLE_DATASETS
 from hypergan_tf.data.augment import AUGMENTATIONS
 from hypergan_tf.objectives.diversity import DIVERSITY_SCALES, DIVERSITY_TERMS
 from hypergan_tf.objectives.fitness import FITNESS
+from hypergan_tf.objectives.off_data import OFF_DATA_INPUTS, OFF_DATA_OBJECTIVES
 from hypergan_tf.samplers import BASELINE_METHODS, TRAIN_METHODS
 from hypergan_tf.training import train as run_training
 from hypergan_tf_cli.common import DEFAULTS, TargetType, config_from_options, folder_name
@@ -51,6 +52,12 @@ DATASET_HELP = "Options not given take the data set's own defaults (config.DATAS
               help="absolute: add weight x term; relative: the term's gradient at the networks' outputs is weight x the likelihood's there.")
 @click.option("--diversity-warmup", type=float, default=DEFAULTS.diversity_warmup, show_default=True,
               help="Fraction of training over which the diversity weight ramps up from 0.")
+@click.option("--off-data-weight", type=float, default=DEFAULTS.off_data_weight, show_default=True,
+              help="Reward the networks' uncertainty on inputs made away from the data (0 = off; the uncertainty is in [0, 1]).")
+@click.option("--off-data", type=click.Choice(list(OFF_DATA_INPUTS)), default=DEFAULTS.off_data, show_default=True,
+              help="Inputs away from the data: " + "; ".join(f"{name}: {kind.help}" for name, kind in OFF_DATA_INPUTS.items()) + ".")
+@click.option("--off-data-objective", type=click.Choice(list(OFF_DATA_OBJECTIVES)), default=DEFAULTS.off_data_objective, show_default=True,
+              help="Uncertainty rewarded there: " + "; ".join(f"{name}: {kind.help}" for name, kind in OFF_DATA_OBJECTIVES.items()) + ".")
 @click.option("--augment", type=click.Choice(list(AUGMENTATIONS)), default=DEFAULTS.augment, show_default=True,
               help="Augmentation of training batches: " + "; ".join(f"{name}: {text}" for name, (text, _) in AUGMENTATIONS.items()) + ".")
 @click.option("--batch-norm-affine/--no-batch-norm-affine", default=DEFAULTS.batch_norm_affine, show_default=True,

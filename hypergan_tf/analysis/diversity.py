@@ -1,5 +1,6 @@
-"""Diversity metrics of sampled networks: the paper's L2-norm table and the nearest-
-neighbour distance modulo the scaling symmetry (what `diversity` and `evaluate` report)."""
+"""Diversity metrics of sampled networks: the paper's L2-norm table, the nearest-
+neighbour distance modulo the scaling symmetry (what `diversity` and `evaluate` report),
+and how alike the networks' features are on given images (linear CKA)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,28 @@ def layer_table(target: TargetSpec, weights: dict[str, np.ndarray]) -> dict[str,
     for layer, value in symmetry_aware_diversity(target, weights).items():
         layers[layer]["symmetry_aware"] = value
     return layers
+
+
+FEATURE_IMAGES = 1000  # images the feature similarity is measured on (the first of a split)
+FEATURE_NETWORKS = 10  # networks compared pairwise
+
+
+def feature_similarity(model, images: np.ndarray, weights: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per layer: the mean linear CKA (Kornblith et al., 2019) between the features of every
+    pair of the networks in `weights` on `images` (pixels in [0, 1]).
+
+    CKA is 1 when two networks' features are the same up to a rotation and a scale (so
+    permuted or rescaled units count as the same features) and near 0 when they are
+    unrelated: it tells whether the networks compute one representation or several."""
+    features = model.features(tf.constant(images, tf.float32), {name: tf.constant(value) for name, value in weights.items()})
+    result = {}
+    for layer, x in features.items():
+        x = x - tf.reduce_mean(x, axis=1, keepdims=True)  # centred features give centred Gram matrices
+        gram = tf.cast(tf.matmul(x, x, transpose_b=True), tf.float64)  # [K, B, B]
+        flat = tf.reshape(gram, [tf.shape(gram)[0], -1])
+        hsic = tf.matmul(flat, flat, transpose_b=True)
+        norms = tf.sqrt(tf.linalg.diag_part(hsic))
+        cka = (hsic / (norms[:, None] * norms[None, :])).numpy()
+        count = len(cka)
+        result[layer] = float((cka.sum() - np.trace(cka)) / (count * (count - 1)))
+    return result

@@ -105,6 +105,10 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
         """Pixels in [0, 1], [B, *input_shape] -> logits of every network [K, B, classes]."""
         return self.target.forward(standardise(images, self.input_mean, self.input_std), weights)
 
+    def features(self, images, weights) -> dict[str, tf.Tensor]:
+        """Pixels in [0, 1] -> every layer's output of every network: {layer: [K, B, F]}."""
+        return self.target.features(standardise(images, self.input_mean, self.input_std), weights)
+
     def latent_histograms(self, num_networks: int, seed: int) -> dict[str, np.ndarray]:
         """Named arrays for TensorBoard histograms of the latent space (none by default)."""
         return {}

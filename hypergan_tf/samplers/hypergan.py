@@ -18,6 +18,7 @@ import tensorflow as tf
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.objectives import adversarial
 from hypergan_tf.objectives.diversity import DIVERSITY_TERMS, StepOutputs, diversity_loss, gradient_norm_ratio
+from hypergan_tf.objectives.off_data import off_data_loss
 from hypergan_tf.samplers.base import NETWORK_SEED, WeightSampler, fixed_noise, learning_rate
 from hypergan_tf.samplers.discriminator import Discriminator, PerLayerDiscriminator
 from hypergan_tf.samplers.generators import LayerGenerator
@@ -50,6 +51,9 @@ class HyperGAN(WeightSampler):
         diversity_weight: float = TrainConfig.diversity_weight,
         diversity_scale: str = TrainConfig.diversity_scale,
         diversity_warmup: float = TrainConfig.diversity_warmup,
+        off_data: str = TrainConfig.off_data,
+        off_data_objective: str = TrainConfig.off_data_objective,
+        off_data_weight: float = TrainConfig.off_data_weight,
         beta_final: float | None = None,
         schedule_steps: int = 1,
         mixer_noise: float = TrainConfig.mixer_noise,
@@ -80,12 +84,13 @@ class HyperGAN(WeightSampler):
         self.diversity_weight = float(diversity_weight)
         self.diversity_scale = diversity_scale
         self.diversity_warmup = float(diversity_warmup)
+        self.off_data, self.off_data_objective, self.off_data_weight = off_data, off_data_objective, float(off_data_weight)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.use_likelihood(likelihood, noise_std)
         self.trackers = {
             name: keras.metrics.Mean(name=name)
             for name in ("target_loss", self.log_names["score"], "g_loss", "d_loss", "d_accuracy", self.log_names["ensemble_score"],
-                         "diversity_loss", "diversity_strength", "ensemble_gain", self.log_names["spread"])
+                         "diversity_loss", "diversity_strength", "off_data_uncertainty", "ensemble_gain", self.log_names["spread"])
         }
         # Build every sub-model now, so weights can be loaded before any call.
         self.generate(tf.zeros([2, self.noise_dim]))
@@ -117,7 +122,8 @@ class HyperGAN(WeightSampler):
             input_mean=config.input_mean if config.input_mean is not None else 0.0,
             input_std=config.input_std if config.input_std is not None else 1.0,
             seed=config.seed, diversity=config.diversity, diversity_weight=config.diversity_weight,
-            diversity_scale=config.diversity_scale, diversity_warmup=config.diversity_warmup, beta_final=config.beta_final, schedule_steps=total_steps, mixer_noise=config.mixer_noise,
+            diversity_scale=config.diversity_scale, diversity_warmup=config.diversity_warmup,
+            off_data=config.off_data, off_data_objective=config.off_data_objective, off_data_weight=config.off_data_weight, beta_final=config.beta_final, schedule_steps=total_steps, mixer_noise=config.mixer_noise,
             likelihood=config.likelihood, noise_std=config.noise_std,
         )
 
@@ -133,7 +139,8 @@ class HyperGAN(WeightSampler):
             "eval_networks": self.eval_networks, "beta": self.beta, "beta_final": self.beta_final,
             "schedule_steps": self.schedule_steps, "mixer_noise": self.mixer_noise, "input_mean": self.input_mean,
             "input_std": self.input_std, "seed": self.seed, "diversity": self.diversity, "diversity_weight": self.diversity_weight,
-            "diversity_scale": self.diversity_scale, "diversity_warmup": self.diversity_warmup, **self.likelihood_config(),
+            "diversity_scale": self.diversity_scale, "diversity_warmup": self.diversity_warmup,
+            "off_data": self.off_data, "off_data_objective": self.off_data_objective, "off_data_weight": self.off_data_weight, **self.likelihood_config(),
         }
 
     @classmethod
@@ -216,6 +223,11 @@ class HyperGAN(WeightSampler):
         """
         step = tf.cast(self.optimizer_steps, tf.int32)
         return tf.random.stateless_normal(shape, seed=tf.stack([tf.constant(self.seed, tf.int32), step * 4 + purpose]))
+
+    def off_data_seed(self) -> tf.Tensor:
+        """The stateless seed of one step's off-data probes, a function of (seed, step): its
+        first half is >= 2**31, so it never meets a seed of step_normal."""
+        return tf.stack([tf.constant(self.seed + 2**31, tf.int64), tf.cast(self.optimizer_steps, tf.int64)])
 
     def codes(self, noise, training=False) -> tf.Tensor:
         """noise [K, noise_dim] -> codes [K, num_layers, code_dim].
@@ -319,6 +331,10 @@ class HyperGAN(WeightSampler):
                         else:
                             logged = weight * gradient_norm_ratio(at_outputs, diversity, target_loss, logits)
                 g_loss += strength * diversity
+            if self.off_data_weight > 0:  # off: no extra forward pass
+                off_data = off_data_loss(self.off_data, self.off_data_objective, images, self.off_data_seed(), self.classify, weights)
+                g_loss += self.off_data_weight * off_data
+                self.trackers["off_data_uncertainty"].update_state(-off_data)
             if self.uses_discriminator:
                 g_loss += self.current_beta() * adversarial.adversarial_loss(self.discriminator(codes))
             scaled = g_loss / self.distribute_strategy.num_replicas_in_sync
@@ -330,7 +346,8 @@ class HyperGAN(WeightSampler):
         self.trackers["diversity_loss"].update_state(diversity)
         self.trackers["diversity_strength"].update_state(logged)
         self.trackers[self.log_names["score"]].update_state(self.likelihood.member_score(logits, labels))
-        return {name: self.trackers[name].result() for name in ("target_loss", self.log_names["score"], "g_loss", "diversity_loss", "diversity_strength")}
+        logged = ("target_loss", self.log_names["score"], "g_loss", "diversity_loss", "diversity_strength") + (("off_data_uncertainty",) if self.off_data_weight > 0 else ())
+        return {name: self.trackers[name].result() for name in logged}
 
     def test_step(self, data):
         """Accuracy (the likelihood's score) of `eval_networks` freshly sampled networks, alone

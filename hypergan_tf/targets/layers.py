@@ -43,6 +43,18 @@ ACTIVATIONS = {
 POSITIVELY_HOMOGENEOUS = ("leaky_relu", "relu")
 
 
+def per_network(x, layout: str, num_networks, features: int = -1) -> tf.Tensor:
+    """Batched activations of any layout -> [K, B, F], each network's flattened as Keras'
+    Flatten does (`features`: F when known, which keeps it in the static shape)."""
+    if layout == "shared":
+        return tf.tile(tf.reshape(x, [1, tf.shape(x)[0], features]), [num_networks, 1, 1])
+    if layout == "stacked":
+        shape = tf.shape(x)
+        x = tf.reshape(x, [shape[0], shape[1], shape[2], num_networks, -1])
+        return tf.reshape(tf.transpose(x, [3, 0, 1, 2, 4]), [num_networks, shape[0], features])
+    return tf.reshape(x, [num_networks, tf.shape(x)[1], features])
+
+
 @dataclasses.dataclass(frozen=True)
 class TargetLayer(abc.ABC):
     """One layer of a target network; `in_units` is filled in by `TargetSpec` from the
@@ -230,11 +242,8 @@ class Dense(TargetLayer):
         if layout == "shared":
             x = tf.einsum("bi,kio->kbo", tf.reshape(x, [tf.shape(x)[0], self.in_units]), kernel)
         else:
-            if layout == "stacked":
-                # [B, h, w, K*C] -> [K, B, h*w*C]: each network flattened as Keras' Flatten does.
-                shape = tf.shape(x)
-                x = tf.reshape(x, [shape[0], shape[1], shape[2], tf.shape(kernel)[0], -1])
-                x = tf.reshape(tf.transpose(x, [3, 0, 1, 2, 4]), [tf.shape(kernel)[0], shape[0], self.in_units])
+            if layout == "stacked":  # [B, h, w, K*C] -> [K, B, h*w*C]
+                x = per_network(x, layout, tf.shape(kernel)[0], self.in_units)
             x = tf.einsum("kbi,kio->kbo", x, kernel)
         return self.activate(x + bias[:, None, :]), "per_network"
 

@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.targets.layers import TargetLayer, layer_from_config
+from hypergan_tf.targets.layers import TargetLayer, layer_from_config, per_network
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +107,16 @@ class TargetSpec:
         for layer in self.layers:
             x, layout = layer.forward(x, layout, weights[f"{layer.name}/kernel"], weights[f"{layer.name}/bias"])
         return x
+
+    def features(self, images: tf.Tensor, weights: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        """Every layer's output (after activation and pooling) for K networks, as
+        {layer name: [K, B, F]} (the last is the logits)."""
+        x, layout, found = images, "shared", {}
+        num_networks = int(next(iter(weights.values())).shape[0])
+        for layer in self.layers:
+            x, layout = layer.forward(x, layout, weights[f"{layer.name}/kernel"], weights[f"{layer.name}/bias"])
+            found[layer.name] = per_network(x, layout, num_networks)
+        return found
 
     def forward_loop(self, images: tf.Tensor, weights: dict[str, tf.Tensor]) -> tf.Tensor:
         """Reference: the same logits, one network at a time with plain ops in textbook

@@ -43,4 +43,7 @@ def test_ood_command_on_a_tiny_run(tmp_path):
         assert set(row) == {"auroc", "aupr", "mean_in", "mean_out"} and 0 <= row["auroc"] <= 1
     # stripes of bright rows on noise look nothing like digits: entropy should flag them
     assert report["scores"]["entropy"]["auroc"] > 0.5
+    by_size = report["entropy_auroc_by_ensemble_size"]  # the first n of the same networks
+    assert list(by_size) == ["1", "2", "4"] and by_size["4"] == report["scores"]["entropy"]["auroc"]
+    assert all(0 <= auroc <= 1 for auroc in by_size.values()) and "entropy AUROC of the first n networks: 1:" in result.output
     assert (run_dir / "ood_notmnist.png").stat().st_size > 1000

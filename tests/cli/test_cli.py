@@ -134,7 +134,14 @@ def test_diversity_table(trained_run):
     for row in report["layers"].values():
         assert row["l2_mean"] > 0 and row["std_over_mean"] == pytest.approx(row["l2_std"] / row["l2_mean"])
         assert 0 < row["symmetry_aware"] < 2
-    assert "modulo scaling" in result.output
+    assert "modulo scaling" in result.output and "feature_similarity" not in report
+    result = run("diversity", run_dir, "--num-networks", "5", "--features", "digits")
+    assert result.exit_code == 0, result.output
+    report = json.loads((run_dir / "diversity.json").read_text())
+    assert report["feature_networks"] == 5 and report["feature_images"] == 360
+    assert set(report["feature_similarity"]["digits"]) == {"conv1", "conv2", "linear1"}
+    assert all(0 < value <= 1 + 1e-9 for value in report["feature_similarity"]["digits"].values())
+    assert "feature similarity" in result.output
 
 
 def test_ensemble_gain_in_the_json_is_the_ensemble_over_its_own_members(trained_run, tmp_path):
