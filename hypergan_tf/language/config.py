@@ -31,7 +31,7 @@ class LMConfig:
     # across a whole pass (1,400 windows on shakespeare-plays) while evaluation starts from
     # zeros: a HyperLSTM (no layer norm) learned to rely on cell states built up over
     # thousands of steps by earlier weights, and measured 1.2-1.4 bpc worse on held-out text
-    # than on its training loss (see train.py, README "HyperLSTM").
+    # than on its training loss (README: "Why the state restarts every --state-windows").
     state_windows: int = 32
     batch_size: int = 32  # parallel streams of the training text
     steps: int = 2000  # training windows; training stops at `steps` or `minutes`, first
