@@ -29,6 +29,8 @@ LM = LMConfig()
 @click.option("--layer-norm/--no-layer-norm", default=LM.layer_norm, show_default=True, help="hyperlstm: layer normalisation.")
 @click.option("--embedding-dim", type=int, default=LM.embedding_dim, show_default=True, help="Character embedding size.")
 @click.option("--seq-len", type=int, default=LM.seq_len, show_default=True, help="Truncated BPTT window (characters).")
+@click.option("--state-windows", type=int, default=LM.state_windows, show_default=True,
+              help="The recurrent state crosses at most this many windows (training and evaluation), then restarts from zeros.")
 @click.option("--batch-size", type=int, default=LM.batch_size, show_default=True, help="Parallel streams of the training text.")
 @click.option("--steps", type=int, default=LM.steps, show_default=True, help="Training windows (stops earlier when --minutes is used up).")
 @click.option("--minutes", type=float, default=None, help="Wall-time budget of training (evaluation not counted).")

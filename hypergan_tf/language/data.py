@@ -174,28 +174,31 @@ def split_text(ids: np.ndarray, validation_fraction: float, test_fraction: float
 
 class Windows:
     """Truncated BPTT over the training part: it is cut into `batch_size` contiguous streams,
-    read `seq_len` characters at a time; the recurrent state crosses windows within a pass
-    (`starts_pass` says when to reset it). Every pass begins at a random offset below
-    `seq_len` (seeded), so the window boundaries move between passes."""
+    read `seq_len` characters at a time; the recurrent state crosses windows, but at most
+    `state_windows` in a row and never from one pass to the next (`reset_state` says when
+    to restart it from zeros). Every pass begins at a random offset below `seq_len`
+    (seeded), so the window boundaries move between passes."""
 
-    def __init__(self, train: np.ndarray, batch_size: int, seq_len: int, seed: int):
+    def __init__(self, train: np.ndarray, batch_size: int, seq_len: int, seed: int, state_windows: int):
         self.streams = np.asarray(train[: len(train) // batch_size * batch_size]).reshape(batch_size, -1)
         self.seq_len = seq_len
+        self.state_windows = state_windows
         self.rng = np.random.default_rng(seed)
         self.windows_per_pass = 0
         self.position = 0
 
     def next(self) -> tuple[np.ndarray, np.ndarray, bool]:
-        """(inputs [batch, seq_len], targets [batch, seq_len], starts_pass)."""
-        starts = self.position >= self.windows_per_pass
-        if starts:
+        """(inputs [batch, seq_len], targets [batch, seq_len], reset_state)."""
+        starts_pass = self.position >= self.windows_per_pass
+        if starts_pass:
             length = self.streams.shape[1]
             self.offset = int(self.rng.integers(0, min(self.seq_len, length - self.seq_len)))
             self.windows_per_pass = (length - 1 - self.offset) // self.seq_len
             self.position = 0
+        reset_state = self.position % self.state_windows == 0
         a = self.offset + self.position * self.seq_len
         self.position += 1
-        return self.streams[:, a: a + self.seq_len], self.streams[:, a + 1: a + 1 + self.seq_len], starts
+        return self.streams[:, a: a + self.seq_len], self.streams[:, a + 1: a + 1 + self.seq_len], reset_state
 
 
 def evaluation_streams(inputs: np.ndarray, targets: np.ndarray, streams: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -62,10 +62,11 @@ def cross_entropy(targets, logits):
     return keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
 
 
-def evaluate_bpc(model, inputs: np.ndarray, targets: np.ndarray, streams: int, chunk: int) -> float:
+def evaluate_bpc(model, inputs: np.ndarray, targets: np.ndarray, streams: int, chunk: int, state_chunks: int | None = None) -> float:
     """Bits per character over every character of `targets`, each predicted from the text
     before it: the part is cut into `streams` parallel pieces (evaluation_streams), read
-    `chunk` characters at a time with the state carried; mean nats / ln 2."""
+    `chunk` characters at a time with the state carried, restarted from zeros every
+    `state_chunks` chunks (None: never), as in training (Windows); mean nats / ln 2."""
     import tensorflow as tf
 
     x, y, mask = evaluation_streams(inputs, targets, streams)
@@ -77,14 +78,17 @@ def evaluate_bpc(model, inputs: np.ndarray, targets: np.ndarray, streams: int, c
 
     states = model.initial_states(x.shape[0])
     total = 0.0
-    for a in range(0, x.shape[1], chunk):
+    for k, a in enumerate(range(0, x.shape[1], chunk)):
+        if state_chunks is not None and k > 0 and k % state_chunks == 0:
+            states = model.initial_states(x.shape[0])
         nats, states = chunk_nats(x[:, a: a + chunk], y[:, a: a + chunk], mask[:, a: a + chunk], states)
         total += float(nats)
     return total / len(targets) / math.log(2)
 
 
 def _measure(model, config: LMConfig, split: Split) -> dict:
-    bpc = {part: evaluate_bpc(model, *split.targets(part), config.eval_streams, config.seq_len) for part in ("validation", "test")}
+    bpc = {part: evaluate_bpc(model, *split.targets(part), config.eval_streams, config.seq_len, config.state_windows)
+           for part in ("validation", "test")}
     return {"validation_bpc": bpc["validation"], "test_bpc": bpc["test"], "train_characters": int(split.train_end),
             "validation_characters": int(split.validation_end - split.train_end),
             "test_characters": int(len(split.ids) - split.validation_end)}
@@ -136,12 +140,12 @@ def _train(config: LMConfig, split: Split, run_dir: Path | None, progress) -> di
         return loss, states
 
     writers = {part: tf.summary.create_file_writer(str(run_dir / LOGS / part)) for part in ("train", "validation")} if run_dir else {}
-    windows = Windows(split.train, config.batch_size, config.seq_len, config.seed)
+    windows = Windows(split.train, config.batch_size, config.seq_len, config.seed, config.state_windows)
     budget = config.minutes * 60 if config.minutes is not None else math.inf
     train_seconds, cpu_seconds, recent, step, stopped_by = 0.0, 0.0, [], 0, "steps"
     while step < config.steps:
-        x, y, starts_pass = windows.next()
-        if starts_pass:
+        x, y, reset_state = windows.next()
+        if reset_state:
             states = model.initial_states(config.batch_size)
         began, cpu_began = time.monotonic(), time.process_time()
         loss, states = train_step(x, y, states)

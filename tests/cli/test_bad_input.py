@@ -147,6 +147,7 @@ CASES = {
     "lm text too short": (lambda t, r: ["lm", "--text", text_file(t, b"To be, or not to be.\n" * 20), "--run-dir", t / "run"],
                           "must hold --batch-size x (--seq-len + 1) = 3,232"),
     "lm units 0": (lambda t, r: ["lm", "--units", "0", "--run-dir", t / "run"], "--units, --hyper-units, --hyper-embedding-dim"),
+    "lm state windows 0": (lambda t, r: ["lm", "--state-windows", "0", "--run-dir", t / "run"], "--state-windows must be at least 1"),
     "lm minutes 0": (lambda t, r: ["lm", "--minutes", "0", "--run-dir", t / "run"], "--minutes must be > 0"),
     "lm learning rate nan": (lambda t, r: ["lm", "--learning-rate", "nan", "--run-dir", t / "run"], "--learning-rate must be a finite number"),
     "lm layer norm on an LSTM": (lambda t, r: ["lm", "--cell", "lstm", "--layer-norm", "--run-dir", t / "run"],

@@ -34,15 +34,43 @@ def test_zero_logits_give_log2_of_the_vocabulary():
     assert evaluate_bpc(model, ids[:-1], ids[1:], streams=5, chunk=7) == pytest.approx(math.log2(vocab), rel=1e-6)
 
 
+def with_random_weights(model, seed):
+    """Every weight random: at its initialisation a HyperLSTM's hypernetwork has no effect
+    (z_x, z_h kernels and d_b are zero), so a wrong hyper state would go unnoticed."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()])
+    return model
+
+
+def nats_of(model, ids):
+    """-log p of ids[1:], each from the characters before it, in one pass from zero state."""
+    logits, _ = model(ids[None, :-1])
+    return -log_softmax(np.asarray(logits, np.float64)[0])[np.arange(len(ids) - 1), ids[1:]]
+
+
 @pytest.mark.parametrize("cell", ["hyperlstm", "lstm"])
 def test_chunked_evaluation_carries_the_state_exactly(cell):
     """One stream read 6 characters at a time = one pass over the whole sequence, computed by hand."""
     vocab = 7
-    model = build_model(LMConfig(cell=cell, **TINY), vocab)
+    model = with_random_weights(build_model(LMConfig(cell=cell, **TINY), vocab), 0)
     ids = np.random.default_rng(1).integers(0, vocab, 40).astype(np.int32)
-    logits, _ = model(ids[None, :-1])
-    nats = -log_softmax(np.asarray(logits, np.float64)[0])[np.arange(39), ids[1:]]
+    nats = nats_of(model, ids)
     assert evaluate_bpc(model, ids[:-1], ids[1:], streams=1, chunk=6) == pytest.approx(nats.mean() / math.log(2), rel=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["hyperlstm", "lstm"])
+def test_evaluation_restarts_the_state_every_state_chunks(cell):
+    """With state_chunks=2 and chunk=6, each 12-character block is predicted from zero state
+    (its first character from the one before it), as training restarts the state every
+    state_windows windows: the same as evaluating each block alone."""
+    vocab = 7
+    model = with_random_weights(build_model(LMConfig(cell=cell, **TINY), vocab), 0)
+    ids = np.random.default_rng(1).integers(0, vocab, 41).astype(np.int32)
+    nats = np.concatenate([nats_of(model, ids[a: a + 13]) for a in range(0, 40, 12)])
+    assert len(nats) == 40
+    restarted = evaluate_bpc(model, ids[:-1], ids[1:], streams=1, chunk=6, state_chunks=2)
+    assert restarted == pytest.approx(nats.mean() / math.log(2), rel=1e-5)
+    assert abs(restarted - evaluate_bpc(model, ids[:-1], ids[1:], streams=1, chunk=6)) > 1e-4  # the restart matters
 
 
 def test_evaluation_streams_cover_every_character_once_in_order():
@@ -68,13 +96,29 @@ def test_split_is_contiguous_disjoint_and_deterministic():
 
 def test_windows_are_contiguous_within_a_pass_and_targets_are_shifted():
     train = np.arange(1, 403, dtype=np.int32)
-    windows = Windows(train, batch_size=2, seq_len=10, seed=3)
+    windows = Windows(train, batch_size=2, seq_len=10, seed=3, state_windows=100)
     x0, y0, starts = windows.next()
     x1, y1, starts_again = windows.next()
     assert starts and not starts_again
     np.testing.assert_array_equal(x0 + 1, y0)
     np.testing.assert_array_equal(x1[:, 0], x0[:, -1] + 1)  # the state may cross windows
     assert x0[1, 0] > x0[0, -1]  # the two streams read different parts of the text
+
+
+def test_training_restarts_the_state_every_state_windows_and_every_pass():
+    """The state a training window starts from was built over at most state_windows - 1
+    windows before it, all within the pass (evaluate_bpc restarts it the same way)."""
+    windows = Windows(np.arange(2000, dtype=np.int32), batch_size=2, seq_len=10, seed=3, state_windows=4)
+    carried, previous = 0, None
+    for _ in range(3 * windows.streams.shape[1] // 10):  # about three passes
+        x, _, reset = windows.next()
+        starts_pass = windows.position == 1
+        assert reset if starts_pass else reset == (carried == 4)
+        if not reset:
+            np.testing.assert_array_equal(x[:, 0], previous[:, -1] + 1)  # a carried state continues the text
+        carried = 1 if reset else carried + 1
+        previous = x
+        assert carried <= 4
 
 
 def test_markdown_plays_become_plain_text():
