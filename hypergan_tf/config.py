@@ -117,9 +117,13 @@ class TrainConfig:
     # networks also see inputs made from the batch that belong to no class (`off_data`,
     # OFF_DATA_INPUTS) and the generators' loss subtracts off_data_weight times their
     # uncertainty there (`off_data_objective`, OFF_DATA_OBJECTIVES; in [0, 1]). 0: off.
+    # The probes cost one more forward and backward pass of off_data_networks networks (the
+    # first of the step's K) on off_data_probes images: 32 x 8 = 8% of the step's 100 x 32.
     off_data: str = "mixed"
     off_data_objective: str = "entropy"
     off_data_weight: float = 0.0
+    off_data_probes: int = 32
+    off_data_networks: int = 8
     # Data augmentation of training batches (data/augment.py AUGMENTATIONS): "none" or "crop-flip".
     augment: str = "none"
     # Static hypernetwork (Ha et al.): N_z = d, the size of each layer's embedding, and the
@@ -195,6 +199,8 @@ class TrainConfig:
             (self.off_data in OFF_DATA_INPUTS, "--off-data must be one of " + ", ".join(OFF_DATA_INPUTS)),
             (self.off_data_objective in OFF_DATA_OBJECTIVES, "--off-data-objective must be one of " + ", ".join(OFF_DATA_OBJECTIVES)),
             (self.off_data_weight >= 0, "--off-data-weight must be >= 0 (0 turns the term off)"),
+            (self.off_data_probes >= 1, "--off-data-probes must be at least 1"),
+            (self.off_data_networks >= 2, "--off-data-networks must be at least 2 (disagreement needs two networks)"),
             (self.off_data_weight == 0 or (self.method == "hypergan" and self.task == "classification"),
              "--off-data-weight applies to HyperGAN runs on classification data sets only"),
             (self.diversity_scale in DIVERSITY_SCALES, "--diversity-scale must be one of " + ", ".join(DIVERSITY_SCALES)),

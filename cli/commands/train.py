@@ -58,6 +58,9 @@ DATASET_HELP = "Options not given take the data set's own defaults (config.DATAS
               help="Inputs away from the data: " + "; ".join(f"{name}: {kind.help}" for name, kind in OFF_DATA_INPUTS.items()) + ".")
 @click.option("--off-data-objective", type=click.Choice(list(OFF_DATA_OBJECTIVES)), default=DEFAULTS.off_data_objective, show_default=True,
               help="Uncertainty rewarded there: " + "; ".join(f"{name}: {kind.help}" for name, kind in OFF_DATA_OBJECTIVES.items()) + ".")
+@click.option("--off-data-probes", type=int, default=DEFAULTS.off_data_probes, show_default=True, help="Off-data inputs made per step.")
+@click.option("--off-data-networks", type=int, default=DEFAULTS.off_data_networks, show_default=True,
+              help="How many of the step's networks see them (the first; the cost is probes x networks).")
 @click.option("--augment", type=click.Choice(list(AUGMENTATIONS)), default=DEFAULTS.augment, show_default=True,
               help="Augmentation of training batches: " + "; ".join(f"{name}: {text}" for name, (text, _) in AUGMENTATIONS.items()) + ".")
 @click.option("--batch-norm-affine/--no-batch-norm-affine", default=DEFAULTS.batch_norm_affine, show_default=True,

@@ -6,8 +6,9 @@ are free, and a HyperGAN's networks use that freedom badly: they share their
 convolutional features, so on an input unlike any training image they agree (and an
 ensemble of them is as sure as one network). Every step, this term builds `probes`
 inputs from the batch that are certainly not of any class (`OFF_DATA_INPUTS`: blended
-pairs, shuffled patches, random blobs, permuted pixels, or a mix), runs the K networks on
-them (one more forward pass) and rewards uncertainty there (`OFF_DATA_OBJECTIVES`):
+pairs, shuffled patches, random blobs, permuted pixels, or a mix), runs the first
+`networks` of the step's K networks on them (one more, small, forward pass) and rewards
+uncertainty there (`OFF_DATA_OBJECTIVES`):
 
     entropy       H(mean_k p_k) / log C: the ensemble's prediction is uncertain, whether
                   the members disagree or each is unsure (what the `ood` entropy score reads)
@@ -28,7 +29,6 @@ from typing import Callable
 
 import tensorflow as tf
 
-PROBES_PER_STEP = 48  # probes made from the first images of each batch: one more forward pass on them
 PATCH_GRID = 4  # shuffled patches: the image is cut into PATCH_GRID x PATCH_GRID tiles
 BLOB_CELL = 4  # random blobs: uniform noise on a grid of cells of BLOB_CELL pixels, smoothed
 
@@ -147,9 +147,10 @@ def member_entropy(logits: tf.Tensor) -> tf.Tensor:
     return _normalised(_entropy(tf.nn.log_softmax(logits)), logits)
 
 
-def off_data_loss(inputs_name: str, objective_name: str, images: tf.Tensor, seed: tf.Tensor, classify, weights) -> tf.Tensor:
-    """Minus the uncertainty (in [0, 1]) of the K networks of `weights` on probes made
-    from the first PROBES_PER_STEP `images` ([B, H, W, C] in [0, 1])."""
-    probes = OFF_DATA_INPUTS[inputs_name].make(images[:PROBES_PER_STEP], seed)
-    return -OFF_DATA_OBJECTIVES[objective_name].uncertainty(classify(probes, weights))
+def off_data_loss(inputs_name: str, objective_name: str, images: tf.Tensor, seed: tf.Tensor, classify, weights,
+                  probes: int, networks: int) -> tf.Tensor:
+    """Minus the uncertainty (in [0, 1]) of the first `networks` networks of `weights` on
+    probes made from the first `probes` `images` ([B, H, W, C] in [0, 1])."""
+    inputs = OFF_DATA_INPUTS[inputs_name].make(images[:probes], seed)
+    return -OFF_DATA_OBJECTIVES[objective_name].uncertainty(classify(inputs, {name: value[:networks] for name, value in weights.items()}))
 

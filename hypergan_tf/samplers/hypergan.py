@@ -54,6 +54,8 @@ class HyperGAN(WeightSampler):
         off_data: str = TrainConfig.off_data,
         off_data_objective: str = TrainConfig.off_data_objective,
         off_data_weight: float = TrainConfig.off_data_weight,
+        off_data_probes: int = TrainConfig.off_data_probes,
+        off_data_networks: int = TrainConfig.off_data_networks,
         beta_final: float | None = None,
         schedule_steps: int = 1,
         mixer_noise: float = TrainConfig.mixer_noise,
@@ -85,6 +87,7 @@ class HyperGAN(WeightSampler):
         self.diversity_scale = diversity_scale
         self.diversity_warmup = float(diversity_warmup)
         self.off_data, self.off_data_objective, self.off_data_weight = off_data, off_data_objective, float(off_data_weight)
+        self.off_data_probes, self.off_data_networks = int(off_data_probes), int(off_data_networks)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.use_likelihood(likelihood, noise_std)
         self.trackers = {
@@ -123,7 +126,8 @@ class HyperGAN(WeightSampler):
             input_std=config.input_std if config.input_std is not None else 1.0,
             seed=config.seed, diversity=config.diversity, diversity_weight=config.diversity_weight,
             diversity_scale=config.diversity_scale, diversity_warmup=config.diversity_warmup,
-            off_data=config.off_data, off_data_objective=config.off_data_objective, off_data_weight=config.off_data_weight, beta_final=config.beta_final, schedule_steps=total_steps, mixer_noise=config.mixer_noise,
+            off_data=config.off_data, off_data_objective=config.off_data_objective, off_data_weight=config.off_data_weight,
+            off_data_probes=config.off_data_probes, off_data_networks=config.off_data_networks, beta_final=config.beta_final, schedule_steps=total_steps, mixer_noise=config.mixer_noise,
             likelihood=config.likelihood, noise_std=config.noise_std,
         )
 
@@ -140,7 +144,8 @@ class HyperGAN(WeightSampler):
             "schedule_steps": self.schedule_steps, "mixer_noise": self.mixer_noise, "input_mean": self.input_mean,
             "input_std": self.input_std, "seed": self.seed, "diversity": self.diversity, "diversity_weight": self.diversity_weight,
             "diversity_scale": self.diversity_scale, "diversity_warmup": self.diversity_warmup,
-            "off_data": self.off_data, "off_data_objective": self.off_data_objective, "off_data_weight": self.off_data_weight, **self.likelihood_config(),
+            "off_data": self.off_data, "off_data_objective": self.off_data_objective, "off_data_weight": self.off_data_weight,
+            "off_data_probes": self.off_data_probes, "off_data_networks": self.off_data_networks, **self.likelihood_config(),
         }
 
     @classmethod
@@ -332,7 +337,8 @@ class HyperGAN(WeightSampler):
                             logged = weight * gradient_norm_ratio(at_outputs, diversity, target_loss, logits)
                 g_loss += strength * diversity
             if self.off_data_weight > 0:  # off: no extra forward pass
-                off_data = off_data_loss(self.off_data, self.off_data_objective, images, self.off_data_seed(), self.classify, weights)
+                off_data = off_data_loss(self.off_data, self.off_data_objective, images, self.off_data_seed(), self.classify, weights,
+                                         self.off_data_probes, self.off_data_networks)
                 g_loss += self.off_data_weight * off_data
                 self.trackers["off_data_uncertainty"].update_state(-off_data)
             if self.uses_discriminator:

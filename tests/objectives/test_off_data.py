@@ -97,6 +97,10 @@ def test_config_checks_the_off_data_options():
         TrainConfig(dataset="digits", off_data="letters")
     with pytest.raises(HyperganError, match="--off-data-objective must be one of"):
         TrainConfig(dataset="digits", off_data_objective="confidence")
+    with pytest.raises(HyperganError, match="--off-data-networks must be at least 2"):
+        TrainConfig(dataset="digits", off_data_networks=1)
+    with pytest.raises(HyperganError, match="--off-data-probes must be at least 1"):
+        TrainConfig(dataset="digits", off_data_probes=0)
     with pytest.raises(HyperganError, match="HyperGAN runs on classification"):
         TrainConfig(dataset="digits", method="ensemble", off_data_weight=0.5)
 
