@@ -118,7 +118,8 @@ class TrainConfig:
     # OFF_DATA_INPUTS) and the generators' loss subtracts off_data_weight times their
     # uncertainty there (`off_data_objective`, OFF_DATA_OBJECTIVES; in [0, 1]). 0: off.
     # The probes cost one more forward and backward pass of off_data_networks networks (the
-    # first of the step's K) on off_data_probes images: 32 x 8 = 8% of the step's 100 x 32.
+    # first of the step's K) on off_data_probes images: 32 x 8 network-images against the
+    # batch's 100 x 32 (measured: 6% of a default MNIST step).
     off_data: str = "mixed"
     off_data_objective: str = "entropy"
     off_data_weight: float = 0.0
