@@ -112,6 +112,11 @@ def weight_repulsion(target: TargetSpec, weights: dict) -> tf.Tensor:
     return tf.add_n([repulsion(features) for features in canonical_weights(target, weights).values()]) / len(target.layers)
 
 
+def mean_log_probabilities(logits: tf.Tensor) -> tf.Tensor:
+    """log of the K networks' mean predicted distribution: logits [K, B, C] -> [B, C]."""
+    return tf.reduce_logsumexp(tf.nn.log_softmax(logits), axis=0) - tf.math.log(tf.cast(tf.shape(logits)[0], logits.dtype))
+
+
 def ambiguity(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     """Diversity in function space: mean member cross-entropy minus the cross-entropy of
     the members' averaged prediction, on the batch (logits [K, B, C], labels [B]).
@@ -124,8 +129,7 @@ def ambiguity(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     """
     labels = tf.cast(labels, tf.int32)
     members = tf.nn.sparse_softmax_cross_entropy_with_logits(tf.broadcast_to(labels[None, :], tf.shape(logits)[:2]), logits)
-    log_mean = tf.reduce_logsumexp(tf.nn.log_softmax(logits), axis=0) - tf.math.log(tf.cast(tf.shape(logits)[0], tf.float32))
-    ensemble = -tf.gather(log_mean, labels, axis=1, batch_dims=1)
+    ensemble = -tf.gather(mean_log_probabilities(logits), labels, axis=1, batch_dims=1)
     return tf.reduce_mean(members) - tf.reduce_mean(ensemble)
 
 

@@ -29,6 +29,8 @@ from typing import Callable
 
 import tensorflow as tf
 
+from hypergan_tf.objectives.diversity import between_class_probes, mean_log_probabilities
+
 PATCH_GRID = 4  # shuffled patches: the image is cut into PATCH_GRID x PATCH_GRID tiles
 BLOB_CELL = 4  # random blobs: uniform noise on a grid of cells of BLOB_CELL pixels, smoothed
 
@@ -66,7 +68,7 @@ def objective(name: str, help: str):
 # ---- inputs away from the data ------------------------------------------------------------
 @inputs("blends", "each image blended half-and-half with another of the batch")
 def blends(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-    return 0.5 * (images + tf.reverse(images, [0]))
+    return between_class_probes(images, tf.shape(images)[0])
 
 
 @inputs("patches", f"each image cut into {PATCH_GRID}x{PATCH_GRID} tiles put back in a random order (strokes kept, shape lost)")
@@ -122,24 +124,19 @@ def _entropy(log_probabilities: tf.Tensor) -> tf.Tensor:
     return -tf.reduce_sum(tf.exp(log_probabilities) * log_probabilities, axis=-1)
 
 
-def _mean_log_probabilities(logits: tf.Tensor) -> tf.Tensor:
-    """log of the K networks' mean prediction: [K, P, C] -> [P, C]."""
-    return tf.reduce_logsumexp(tf.nn.log_softmax(logits), axis=0) - tf.math.log(tf.cast(tf.shape(logits)[0], logits.dtype))
-
-
 def _normalised(nats: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(nats) / tf.math.log(tf.cast(tf.shape(logits)[-1], logits.dtype))
 
 
 @objective("entropy", "the entropy of the ensemble's mean prediction (default)")
 def ensemble_entropy(logits: tf.Tensor) -> tf.Tensor:
-    return _normalised(_entropy(_mean_log_probabilities(logits)), logits)
+    return _normalised(_entropy(mean_log_probabilities(logits)), logits)
 
 
 @objective("disagreement", "the mutual information: the mean prediction's entropy minus the members' mean entropy")
 def disagreement(logits: tf.Tensor) -> tf.Tensor:
     members = tf.reduce_mean(_entropy(tf.nn.log_softmax(logits)), axis=0)
-    return _normalised(_entropy(_mean_log_probabilities(logits)) - members, logits)
+    return _normalised(_entropy(mean_log_probabilities(logits)) - members, logits)
 
 
 @objective("uniform", "every member's own entropy (outlier exposure)")
