@@ -8,7 +8,8 @@ evaluation of the K target networks differs: `TargetSpec.forward` (grouped
 convolution) or `TargetSpec.forward_loop` (one network at a time, as in the authors'
 PyTorch code), the loop both traced into one graph and run eagerly step by step.
 Also reports the first call (tracing) of each graph, and the vectorised step with the
-default diversity term ("default s": the step `train` runs). Prints a table and writes JSON
+default diversity term ("default s": the step `train` runs), and that step at --precision
+bfloat16 ("bfloat16 s"). Adam is FusedAdam, as in `train`. Prints a table and writes JSON
 (default benchmarks/results/train_step.json).
 """
 
@@ -24,11 +25,11 @@ from results_io import RESULTS, write_result
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from hypergan_tf.config import TrainConfig  # noqa: E402
+from hypergan_tf.optimizers import FusedAdam  # noqa: E402
 from hypergan_tf.samplers import HyperGAN, build_sampler  # noqa: E402
 from hypergan_tf.targets import standardise  # noqa: E402
 
@@ -36,12 +37,12 @@ from hypergan_tf.targets import standardise  # noqa: E402
 class PerNetworkLoopHyperGAN(HyperGAN):
     """The baseline: identical model, target networks evaluated one after another."""
 
-    def classify(self, images, weights):
+    def classify(self, images, weights, precision="float32"):
         return self.target.forward_loop(standardise(images, self.input_mean, self.input_std), weights)
 
 
 def step_times(model_class, networks: int, steps: int, batch_size: int = 100, graph: bool = True,
-               diversity_weight: float = 0.0) -> tuple[list[float], float]:
+               diversity_weight: float = 0.0, precision: str = "float32") -> tuple[list[float], float]:
     """(times of `steps` timed steps, seconds of the first call, which traces the graph).
 
     `diversity_weight` 0 times the core HyperGAN step; the default adds the diversity
@@ -54,7 +55,8 @@ def step_times(model_class, networks: int, steps: int, batch_size: int = 100, gr
         beta=config.beta, input_mean=config.input_mean, input_std=config.input_std, seed=0,
         diversity=config.diversity, diversity_weight=diversity_weight,
     )
-    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-4))
+    model.compile(g_optimizer=FusedAdam(1e-3), d_optimizer=FusedAdam(1e-4))  # as train compiles it
+    model.training_precision = precision
     rng = np.random.default_rng(0)
     images = tf.constant(rng.random((batch_size, 28, 28, 1), dtype=np.float32))
     labels = tf.constant(rng.integers(0, 10, batch_size).astype(np.int32))
@@ -80,10 +82,11 @@ def main():
     args = parser.parse_args()
 
     rows = []
-    print(f"{'K':>5} {'vectorised s':>13} {'graph loop s':>13} {'eager loop s':>13} {'vs graph loop':>14} {'vs eager loop':>14} {'trace s (vec/loop)':>19} {'default s':>10}")
+    print(f"{'K':>5} {'vectorised s':>13} {'graph loop s':>13} {'eager loop s':>13} {'vs graph loop':>14} {'vs eager loop':>14} {'trace s (vec/loop)':>19} {'default s':>10} {'bfloat16 s':>11}")
     for k in [int(v) for v in args.networks.split(",")]:
         vectorised, vectorised_trace = step_times(HyperGAN, k, args.steps)
         default, _ = step_times(HyperGAN, k, args.steps, diversity_weight=TrainConfig().diversity_weight)
+        bfloat16, _ = step_times(HyperGAN, k, args.steps, diversity_weight=TrainConfig().diversity_weight, precision="bfloat16")
         loop, loop_trace = step_times(PerNetworkLoopHyperGAN, k, args.steps)
         eager, _ = step_times(PerNetworkLoopHyperGAN, k, max(3, args.steps // 3), graph=False)
         row = {
@@ -93,19 +96,21 @@ def main():
             "graph_loop_median_s": statistics.median(loop),
             "eager_loop_median_s": statistics.median(eager),
             "default_median_s": statistics.median(default),  # with the default diversity term
+            "bfloat16_median_s": statistics.median(bfloat16),  # the same, --precision bfloat16
             "vectorised_trace_s": vectorised_trace,
             "graph_loop_trace_s": loop_trace,
             "vectorised_times_s": vectorised,
             "graph_loop_times_s": loop,
             "eager_loop_times_s": eager,
             "default_times_s": default,
+            "bfloat16_times_s": bfloat16,
         }
         row["speedup_vs_graph_loop"] = row["graph_loop_median_s"] / row["vectorised_median_s"]
         row["speedup_vs_eager_loop"] = row["eager_loop_median_s"] / row["vectorised_median_s"]
         rows.append(row)
         print(f"{k:>5} {row['vectorised_median_s']:>13.3f} {row['graph_loop_median_s']:>13.3f} {row['eager_loop_median_s']:>13.3f} "
               f"{row['speedup_vs_graph_loop']:>13.2f}x {row['speedup_vs_eager_loop']:>13.2f}x {vectorised_trace:>9.1f}/{loop_trace:.1f}"
-              f"{row['default_median_s']:>11.3f}")
+              f"{row['default_median_s']:>11.3f} {row['bfloat16_median_s']:>11.3f}")
     result = {
         "benchmark": "train_step",
         "target": "mnist-small",

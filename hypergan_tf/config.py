@@ -19,6 +19,9 @@ from hypergan_tf.objectives.off_data import OFF_DATA_INPUTS, OFF_DATA_OBJECTIVES
 from hypergan_tf.objectives.fitness import FITNESS
 from hypergan_tf.objectives.likelihood import LIKELIHOODS, get_likelihood
 
+# --precision: the number formats a training step can run the target networks in.
+PRECISIONS = ("float32", "bfloat16")
+
 # What every config.json written by `train` holds (a `{}` file is not a run's configuration).
 RUN_KEYS = ("method", "dataset", "target", "seed", "num_classes", "input_mean", "input_std")
 
@@ -125,6 +128,13 @@ class TrainConfig:
     off_data_weight: float = 0.0
     off_data_probes: int = 32
     off_data_networks: int = 8
+    # The number format of the target networks in training steps: "float32", or "bfloat16"
+    # (mixed precision: float32 weights, generators and losses; the networks' forward and
+    # backward passes in bfloat16). Evaluation and export are float32 either way.
+    precision: str = "float32"
+    # Backward passes keep only each target layer's input and compute the layer again (one
+    # more forward pass of the K networks) instead of keeping its activations: for large K.
+    recompute: bool = False
     # Data augmentation of training batches (data/augment.py AUGMENTATIONS): "none" or "crop-flip".
     augment: str = "none"
     # Static hypernetwork (Ha et al.): N_z = d, the size of each layer's embedding, and the
@@ -208,6 +218,9 @@ class TrainConfig:
             (self.diversity_scale != "relative" or self.diversity not in DIVERSITY_TERMS or DIVERSITY_TERMS[self.diversity].reads_outputs,
              f"--diversity-scale relative rescales a term of the networks' outputs on the batch "
              f"({', '.join(name for name, term in DIVERSITY_TERMS.items() if term.reads_outputs)}); --diversity {self.diversity} is not one"),
+            (self.precision in PRECISIONS, "--precision must be one of " + ", ".join(PRECISIONS)),
+            (self.precision == "float32" or self.method != "hyperneat", "--precision bfloat16 applies to gradient training, not --method hyperneat"),
+            (not self.recompute or self.method != "hyperneat", "--recompute applies to gradient training, not --method hyperneat"),
             (self.augment in AUGMENTATIONS, "--augment must be one of " + ", ".join(AUGMENTATIONS)),
             (self.mixer_pretrain_steps >= 0, "--mixer-pretrain-steps must be >= 0"),
             (self.validation_examples >= 0, "--validation-examples must be >= 0"),

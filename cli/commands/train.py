@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from hypergan_tf.config import DATASET_DEFAULTS, DEFAULT_LEARNING_RATE, METHOD_LEARNING_RATES, TrainConfig
+from hypergan_tf.config import DATASET_DEFAULTS, DEFAULT_LEARNING_RATE, METHOD_LEARNING_RATES, PRECISIONS, TrainConfig
 from hypergan_tf.data import TRAINABLE_DATASETS
 from hypergan_tf.data.augment import AUGMENTATIONS
 from hypergan_tf.objectives.diversity import DIVERSITY_SCALES, DIVERSITY_TERMS
@@ -18,6 +18,11 @@ from hypergan_tf_cli.common import DEFAULTS, TargetType, config_from_options, fo
 
 DATASET_HELP = "Options not given take the data set's own defaults (config.DATASET_DEFAULTS; recorded in config.json): " + "; ".join(
     f"{name}: " + ", ".join(f"{key}={value}" for key, value in recipe.items()) for name, recipe in DATASET_DEFAULTS.items()) + "."
+
+PRECISION_HELP = ("Number format of the target networks in training steps; bfloat16: mixed precision (float32 weights and losses), "
+                  "faster on CPUs with AVX512_BF16 or AMX, slower where bfloat16 is emulated. Evaluation is float32 either way.")
+RECOMPUTE_HELP = ("Backward passes compute each target layer again from its input instead of keeping its activations: "
+                  "less memory for many networks per step, one more forward pass.")
 
 
 @click.command()
@@ -63,6 +68,8 @@ DATASET_HELP = "Options not given take the data set's own defaults (config.DATAS
               help="How many of the step's networks see them (the first; the cost is probes x networks).")
 @click.option("--augment", type=click.Choice(list(AUGMENTATIONS)), default=DEFAULTS.augment, show_default=True,
               help="Augmentation of training batches: " + "; ".join(f"{name}: {text}" for name, (text, _) in AUGMENTATIONS.items()) + ".")
+@click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULTS.precision, show_default=True, help=PRECISION_HELP)
+@click.option("--recompute", is_flag=True, help=RECOMPUTE_HELP)
 @click.option("--batch-norm-affine/--no-batch-norm-affine", default=DEFAULTS.batch_norm_affine, show_default=True,
               help="Learned scale and shift in the batch norm; without them the generators cannot scale the noise away.")
 @click.option("--mixer-pretrain-steps", type=int, default=DEFAULTS.mixer_pretrain_steps, show_default=True, help="Match the codes' mean/covariance to N(0, I) first.")
@@ -128,6 +135,8 @@ def _report_training(summary: dict, config: TrainConfig, run_dir) -> None:
 @click.option("--batch-size", type=int, default=DEFAULTS.batch_size, show_default=True)
 @click.option("--augment", type=click.Choice(list(AUGMENTATIONS)), default=DEFAULTS.augment, show_default=True, help="Augmentation of training batches (as train).")
 @click.option("--noise-std", type=float, default=DEFAULTS.noise_std, show_default=True, help="Regression data sets: the Gaussian likelihood's fixed noise std.")
+@click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULTS.precision, show_default=True, help=PRECISION_HELP)
+@click.option("--recompute", is_flag=True, help=RECOMPUTE_HELP)
 @click.option("--learning-rate", "g_learning_rate", type=float, default=DEFAULTS.g_learning_rate, show_default=True, help="Adam, cosine decay.")
 @click.option("--backup-every", type=int, default=None)
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)

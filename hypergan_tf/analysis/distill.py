@@ -42,6 +42,7 @@ from hypergan_tf.atomic import atomic_path
 from hypergan_tf.data import Dataset
 from hypergan_tf.data.pipelines import split_validation, training_batches, validation_count
 from hypergan_tf.errors import HyperganError
+from hypergan_tf.optimizers import FusedAdam
 from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
 from hypergan_tf.targets import TargetSpec
 
@@ -131,7 +132,7 @@ def train_student(target: TargetSpec, input_mean: float, input_std: float, image
     per_epoch = len(labels) // settings.batch_size
     total_steps = per_epoch * settings.epochs
     schedule = keras.optimizers.schedules.CosineDecay(settings.learning_rate, decay_steps=total_steps, alpha=0.01)
-    logits.compile(optimizer=keras.optimizers.Adam(schedule),
+    logits.compile(optimizer=FusedAdam(schedule),
                    loss=distillation_loss(settings.temperature, settings.hard_label_weight, target.num_classes))
     targets = np.concatenate([teacher, np.eye(target.num_classes, dtype=np.float32)[labels]], axis=1).astype(np.float32)
     batches = training_batches(images, targets, settings.batch_size, settings.seed, total_steps)

@@ -124,11 +124,12 @@ def train_lm(config: LMConfig, run_dir: str | Path | None = None, overwrite: boo
 
 
 def _train(config: LMConfig, split: Split, run_dir: Path | None, progress) -> dict:
-    import keras
     import tensorflow as tf
 
+    from hypergan_tf.optimizers import FusedAdam
+
     model = build_model(config, len(config.vocabulary))
-    optimizer = keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clip_norm)
+    optimizer = FusedAdam(config.learning_rate, global_clipnorm=config.clip_norm)
     optimizer.build(model.trainable_variables)
 
     @tf.function

@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.objectives.likelihood import Likelihood, get_likelihood
+from hypergan_tf.optimizers import FusedAdam
 from hypergan_tf.resources import check_memory, training_bytes_per_network
 from hypergan_tf.targets import TargetSpec, standardise
 
@@ -101,9 +102,24 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
         """`requested`, capped at the distinct networks this sampler has."""
         return requested if self.max_networks is None else min(requested, self.max_networks)
 
-    def classify(self, images, weights) -> tf.Tensor:
-        """Pixels in [0, 1], [B, *input_shape] -> logits of every network [K, B, classes]."""
-        return self.target.forward(standardise(images, self.input_mean, self.input_std), weights)
+    # How training steps run the target networks (set by compile_from_config): their number
+    # format (--precision) and whether backward passes recompute their layers (--recompute).
+    # Evaluation, analysis and export always compute in float32 from the float32 weights.
+    training_precision = "float32"
+    training_recompute = False
+
+    def classify(self, images, weights, precision: str = "float32", recompute: bool = False) -> tf.Tensor:
+        """Pixels in [0, 1], [B, *input_shape] -> logits of every network [K, B, classes]
+        (float32, whatever `precision` the networks computed in; TargetSpec.forward)."""
+        return self.target.forward(standardise(images, self.input_mean, self.input_std), weights, precision, recompute)
+
+    def training_classify(self, images, weights) -> tf.Tensor:
+        """`classify` as the run's training steps compute it (--precision, --recompute)."""
+        return self.classify(images, weights, self.training_precision, self.training_recompute)
+
+    def take_training_options(self, config: "TrainConfig") -> None:
+        """How `training_classify` computes, from the run's configuration."""
+        self.training_precision, self.training_recompute = config.precision, config.recompute
 
     def features(self, images, weights) -> dict[str, tf.Tensor]:
         """Pixels in [0, 1] -> every layer's output of every network: {layer: [K, B, F]}."""
@@ -158,8 +174,10 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
                      f"{count:,} networks per training step with their gradients and activations")
 
     def compile_from_config(self, config: "TrainConfig", total_steps: int) -> None:
-        """Compile with the optimizers `config` describes (cosine decay over `total_steps`)."""
-        self.compile(optimizer=keras.optimizers.Adam(learning_rate(config, total_steps)))
+        """Compile with the optimizers `config` describes (cosine decay over `total_steps`),
+        and take its training options (--precision, --recompute)."""
+        self.take_training_options(config)
+        self.compile(optimizer=FusedAdam(learning_rate(config, total_steps)))
 
     def compile(self, optimizer, **kwargs):
         super().compile(optimizer=optimizer, **kwargs)

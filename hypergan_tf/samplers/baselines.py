@@ -118,7 +118,7 @@ class BaselineEnsemble(WeightSampler):
                 weights = self.masked(self.random_masks(self.masks_per_step, tf.stack([tf.constant(self.seed), step * 16])))
             else:
                 weights = dict(self.params)
-            logits = self.classify(images, weights)
+            logits = self.training_classify(images, weights)
             loss = self.likelihood.loss(logits, labels)
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))

@@ -19,6 +19,7 @@ from hypergan_tf.config import TrainConfig
 from hypergan_tf.objectives import adversarial
 from hypergan_tf.objectives.diversity import DIVERSITY_TERMS, StepOutputs, diversity_loss, gradient_norm_ratio
 from hypergan_tf.objectives.off_data import off_data_loss
+from hypergan_tf.optimizers import FusedAdam
 from hypergan_tf.samplers.base import NETWORK_SEED, WeightSampler, fixed_noise, learning_rate
 from hypergan_tf.samplers.discriminator import Discriminator, PerLayerDiscriminator
 from hypergan_tf.samplers.generators import LayerGenerator
@@ -177,9 +178,10 @@ class HyperGAN(WeightSampler):
         self.d_optimizer.build(self.discriminator.trainable_variables)
 
     def compile_from_config(self, config: TrainConfig, total_steps: int) -> None:
+        self.take_training_options(config)
         self.compile(
-            g_optimizer=keras.optimizers.Adam(learning_rate(config, total_steps)),
-            d_optimizer=keras.optimizers.Adam(config.d_learning_rate, beta_1=0.5),
+            g_optimizer=FusedAdam(learning_rate(config, total_steps)),
+            d_optimizer=FusedAdam(config.d_learning_rate, beta_1=0.5),
         )
 
     def prepare_training(self, config: TrainConfig) -> None:
@@ -316,13 +318,13 @@ class HyperGAN(WeightSampler):
         with tf.GradientTape() as tape:
             noise = self.step_normal([num_networks, self.noise_dim], purpose=2)
             codes, weights = self.generate(noise, training=True)
-            logits = self.classify(images, weights)
+            logits = self.training_classify(images, weights)
             with tf.GradientTape(persistent=True) as at_outputs:  # gradients at the outputs: the diversity strength
                 at_outputs.watch(logits)
                 target_loss = self.likelihood.loss(logits, labels)
                 diversity = tf.constant(0.0)
                 if self.diversity_weight > 0:  # off: no extra work (the probes cost a forward pass)
-                    diversity = diversity_loss(self.diversity, StepOutputs(logits, labels, images, weights, self.classify, self.target))
+                    diversity = diversity_loss(self.diversity, StepOutputs(logits, labels, images, weights, self.training_classify, self.target))
             g_loss = target_loss
             # The logged strength: the term's gradient norm at the outputs over the
             # likelihood's (what --diversity-scale relative fixes), comparable across data sets.
@@ -337,7 +339,7 @@ class HyperGAN(WeightSampler):
                             logged = weight * gradient_norm_ratio(at_outputs, diversity, target_loss, logits)
                 g_loss += strength * diversity
             if self.off_data_weight > 0:  # off: no extra forward pass
-                off_data = off_data_loss(self.off_data, self.off_data_objective, images, self.off_data_seed(), self.classify, weights,
+                off_data = off_data_loss(self.off_data, self.off_data_objective, images, self.off_data_seed(), self.training_classify, weights,
                                          self.off_data_probes, self.off_data_networks)
                 g_loss += self.off_data_weight * off_data
                 self.trackers["off_data_uncertainty"].update_state(-off_data)
@@ -403,7 +405,7 @@ class HyperGAN(WeightSampler):
         """
         if self.mixer is None or steps <= 0:
             return 0.0
-        optimizer = keras.optimizers.Adam(learning_rate)
+        optimizer = FusedAdam(learning_rate)
         eye = tf.eye(self.code_dim)
 
         @tf.function

@@ -171,7 +171,7 @@ class StaticHypernet(WeightSampler):
     def train_step(self, data):
         images, labels = data
         with tf.GradientTape() as tape:
-            logits = self.classify(images, self.network())
+            logits = self.training_classify(images, self.network())
             loss = self.likelihood.loss(logits, labels)
             scaled = loss / self.distribute_strategy.num_replicas_in_sync
         grads = tape.gradient(scaled, self.trainable_variables)

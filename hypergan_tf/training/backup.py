@@ -22,6 +22,7 @@ import keras
 
 from hypergan_tf.atomic import save_weights, write_json
 from hypergan_tf.errors import HyperganError
+from hypergan_tf.training.callbacks import timed
 
 STATE_FILE = "state.json"
 
@@ -29,14 +30,19 @@ STATE_FILE = "state.json"
 class RunBackup(keras.callbacks.Callback):
     """Writes a backup at the end of every (Keras) epoch unless training diverged."""
 
-    def __init__(self, folder: Path, is_healthy=lambda: True):
+    def __init__(self, folder: Path, is_healthy=lambda: True, clock=None):
         super().__init__()
         self.folder = Path(folder)
         self.is_healthy = is_healthy
+        self.clock = clock  # a callbacks.PhaseClock: the time goes to its "backups"
 
     def on_epoch_end(self, epoch, logs=None):
         if not self.is_healthy():
             return
+        with timed(self.clock, "backups"):
+            self._write(epoch)
+
+    def _write(self, epoch):
         step = int(self.model.optimizer_steps.numpy())
         name = f"ckpt-{step:08d}.weights.h5"
         save_weights(self.model, self.folder / name)

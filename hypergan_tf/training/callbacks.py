@@ -11,7 +11,9 @@ dashboard once.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import time
 from pathlib import Path
 
 import keras
@@ -21,6 +23,78 @@ from tensorboard.plugins.hparams import api as hparams_api
 from hypergan_tf.analysis.diversity import symmetry_aware_diversity
 from hypergan_tf.analysis.metrics import l2_std_over_mean
 from hypergan_tf.progress import PROGRESS_SECONDS, ProgressLines
+
+
+class PhaseClock(keras.callbacks.Callback):
+    """Where a run's wall time goes, and the validation curve against it.
+
+    Phases: "first_step" (the first step, which traces the graph), "validation" (the
+    validation split after every Keras epoch), "summaries" and "backups" (timed by
+    SamplerSummaries and RunBackup through `timed`), and "steps": the rest of the fit,
+    i.e. the training steps with Keras' and the other callbacks' per-step work. Goes first
+    in the callback list, so at an epoch's end it sees that epoch's validation but not yet
+    its summaries and backup.
+
+    `curve`: one entry per epoch, {"step", "steps_seconds" (training time so far, without
+    the other phases), "wall_seconds", and the epoch's val_ metrics}.
+    """
+
+    PHASES = ("first_step", "steps", "validation", "summaries", "backups")
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = dict.fromkeys(self.PHASES, 0.0)
+        self.curve: list[dict] = []
+        self.started = self._mark = None
+        self._first = True
+
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._first:
+            self._mark = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._first:
+            self.seconds["first_step"] += time.perf_counter() - self._mark
+            self._first = False
+
+    def on_test_begin(self, logs=None):
+        self._mark = time.perf_counter()
+
+    def on_test_end(self, logs=None):
+        self.seconds["validation"] += time.perf_counter() - self._mark
+
+    @contextlib.contextmanager
+    def timed(self, phase: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] += time.perf_counter() - started
+
+    def wall_seconds(self) -> float:
+        return 0.0 if self.started is None else time.perf_counter() - self.started
+
+    def update_steps(self) -> float:
+        """Set and return "steps": the wall time since training began less the other phases."""
+        self.seconds["steps"] = self.wall_seconds() - sum(v for k, v in self.seconds.items() if k != "steps")
+        return self.seconds["steps"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        steps_seconds = self.update_steps()
+        metrics = {k: float(v) for k, v in (logs or {}).items() if k.startswith("val_")}
+        self.curve.append({"step": int(self.model.optimizer_steps.numpy()), "steps_seconds": round(steps_seconds, 2),
+                           "wall_seconds": round(self.wall_seconds(), 2), **metrics})
+
+    def on_train_end(self, logs=None):
+        self.update_steps()
+
+
+def timed(clock: PhaseClock | None, phase: str):
+    """`clock.timed(phase)`, or nothing without a clock."""
+    return contextlib.nullcontext() if clock is None else clock.timed(phase)
 
 
 class StopAtStep(keras.callbacks.Callback):
@@ -80,8 +154,9 @@ class TensorBoard(keras.callbacks.TensorBoard):
 class SamplerSummaries(keras.callbacks.Callback):
     """Writes the sampler's summaries under `log_dir` at the end of every epoch."""
 
-    def __init__(self, log_dir: Path, num_networks: int, seed: int, hparams: dict):
+    def __init__(self, log_dir: Path, num_networks: int, seed: int, hparams: dict, clock: PhaseClock | None = None):
         super().__init__()
+        self.clock = clock
         self.writer = tf.summary.create_file_writer(str(log_dir))
         self.num_networks = num_networks
         self.seed = seed
@@ -94,7 +169,7 @@ class SamplerSummaries(keras.callbacks.Callback):
             hparams_api.hparams({k: v for k, v in self.hparams.items() if isinstance(v, (bool, int, float, str))})
 
     def on_epoch_end(self, epoch, logs=None):
-        with tf.summary.record_if(True):  # whatever batch-level condition another callback left active
+        with tf.summary.record_if(True), timed(self.clock, "summaries"):  # whatever batch-level condition another callback left active
             self._write(epoch)
 
     def _write(self, epoch):

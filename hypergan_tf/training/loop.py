@@ -26,7 +26,7 @@ from hypergan_tf.resources import check_path_name
 from hypergan_tf.runs.directory import CHECKPOINTS, CONFIG_FILE, LOGS, SUMMARY_FILE, WEIGHTS_FILE, locked, remove_run
 from hypergan_tf.samplers import SAMPLERS, build_sampler
 from hypergan_tf.training.backup import RunBackup, read_state, restore
-from hypergan_tf.training.callbacks import DivergenceGuard, SamplerSummaries, StepProgress, StopAtStep, TensorBoard
+from hypergan_tf.training.callbacks import DivergenceGuard, PhaseClock, SamplerSummaries, StepProgress, StopAtStep, TensorBoard
 from hypergan_tf.training.distribution import make_strategy
 
 
@@ -147,12 +147,14 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
             print(f"resuming {run_dir} from its backup at step {state['step']} of {total_steps}")
 
     guard = DivergenceGuard()
-    sampler_summaries = SamplerSummaries(run_dir / LOGS / "sampler", config.summary_networks, config.seed, config.to_dict())
+    clock = PhaseClock()
+    sampler_summaries = SamplerSummaries(run_dir / LOGS / "sampler", config.summary_networks, config.seed, config.to_dict(), clock)
     callbacks = [
+        clock,  # first: see PhaseClock
         guard,
         TensorBoard(log_dir=str(run_dir / LOGS), update_freq=100),
         sampler_summaries,
-        RunBackup(run_dir / CHECKPOINTS, is_healthy=lambda: guard.diverged_at is None),
+        RunBackup(run_dir / CHECKPOINTS, is_healthy=lambda: guard.diverged_at is None, clock=clock),
         StopAtStep(total_steps),
     ]
     if verbose == 2:  # output to a log: Keras prints a line per epoch only
@@ -178,6 +180,7 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         verbose=verbose,
     )
     seconds = time.perf_counter() - started
+    finished = time.perf_counter()
     if guard.diverged_at is not None:
         backup = read_state(run_dir / CHECKPOINTS)
         kept = (f"the last good backup (step {backup['step']}) is kept in {run_dir / 'checkpoints'}" if backup
@@ -192,6 +195,8 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
     sampler = build_sampler(config, total_steps)
     sampler.set_weights(model.get_weights())
     save_weights(sampler, run_dir / WEIGHTS_FILE)
+    phases = {name: round(value, 2) for name, value in clock.seconds.items()}
+    phases["finish"] = round(time.perf_counter() - finished, 2)  # precise batch norm, the weights file
     final = {k: float(v[-1]) for k, v in history.history.items()}
     kept_epoch = None
     if early_stopping is not None and early_stopping.best_weights is not None:
@@ -205,7 +210,11 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         "steps": int(model.optimizer_steps.numpy()),
         "resumed": resume,
         "replicas": strategy.num_replicas_in_sync,
-        "train_seconds": round(seconds, 1),
+        "train_seconds": round(seconds, 1),  # the fit: phase_seconds but "finish"
+        # Where the time went (training/callbacks.py PhaseClock), and the validation
+        # curve against the training steps' time ("steps_seconds") and wall time.
+        "phase_seconds": phases,
+        "curve": clock.curve,
         "final": final,  # metrics of the epoch whose weights were kept
         "kept_epoch": kept_epoch,  # set when early stopping restored an earlier epoch
         "history": {k: [float(x) for x in v] for k, v in history.history.items()},  # per epoch of this fit

@@ -74,11 +74,13 @@ def test_mixer_pretraining_moves_codes_towards_standard_normal(tiny_config):
     assert last < 0.5 * first
 
 
-def test_short_fit_on_real_digits_beats_chance(tiny_config):
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_short_fit_on_real_digits_beats_chance(tiny_config, precision):
     from hypergan_tf.data import load_dataset
 
     data = load_dataset("digits")
     model = compiled(tiny_config)
+    model.training_precision = precision  # what compile_from_config takes from --precision
     train = training_batches(data.train_images, data.train_labels, 32, seed=0, num_batches=120)
     history = model.fit(train, epochs=3, steps_per_epoch=40, shuffle=False, verbose=0)
     assert all(np.isfinite(v).all() for v in history.history.values())
@@ -103,3 +105,16 @@ def test_training_batches_resume_exactly_where_they_stopped():
     first_pass = sum(whole[:6], [])
     assert len(set(first_pass)) == 48  # each pass is a permutation (without the last partial batch)
     assert whole[:6] != whole[6:12]  # and a new one each pass
+
+
+def test_the_training_step_computes_at_the_training_precision(tiny_config):
+    """Same initial weights and step: the bfloat16 step's loss is close to, not equal to, the float32 one."""
+    images = tf.random.stateless_uniform((8, 28, 28, 1), seed=(1, 1))
+    losses = {}
+    for precision in ("float32", "bfloat16"):
+        model = build_sampler(dataclasses.replace(tiny_config, precision=precision))
+        model.compile_from_config(dataclasses.replace(tiny_config, precision=precision), total_steps=10)
+        assert model.training_precision == precision
+        losses[precision] = float(model.generator_step(images, tf.range(8) % 10, 4)["target_loss"])
+    assert losses["float32"] != losses["bfloat16"]
+    assert losses["bfloat16"] == pytest.approx(losses["float32"], rel=0.05)

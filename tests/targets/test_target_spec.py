@@ -145,3 +145,58 @@ def test_a_layer_kind_must_implement_the_interface():
 
     with pytest.raises(TypeError, match="abstract"):
         Pool("p", 3)
+
+
+@pytest.mark.parametrize("name", ["mnist-small", "cifar-small"])
+def test_bfloat16_forward_is_float32_logits_close_to_the_float32_ones_with_float32_gradients(name):
+    spec = PRESETS[name]
+    images = tf.random.stateless_uniform((6,) + spec.input_shape, seed=(3, 4))
+    weights = random_weights(spec, k=3)
+    exact = spec.forward(images, weights).numpy()
+    with tf.GradientTape() as tape:
+        tape.watch(weights)
+        mixed = spec.forward(images, weights, "bfloat16")
+        loss = tf.reduce_sum(tf.square(mixed))
+    assert mixed.dtype == tf.float32
+    # bfloat16 keeps 8 bits of mantissa: logits within a few percent of their scale, not equal
+    scale = np.abs(exact).max()
+    assert 0 < np.abs(mixed.numpy() - exact).max() < 0.05 * scale
+    gradients = tape.gradient(loss, weights)
+    with tf.GradientTape() as tape:
+        tape.watch(weights)
+        exact_loss = tf.reduce_sum(tf.square(spec.forward(images, weights)))
+    exact_gradients = tape.gradient(exact_loss, weights)
+    for key, gradient in gradients.items():
+        assert gradient.dtype == tf.float32
+        cosine = tf.reduce_sum(gradient * exact_gradients[key]) / (tf.norm(gradient) * tf.norm(exact_gradients[key]))
+        assert cosine > 0.99, (key, float(cosine))
+
+
+def _op_types(concrete_function) -> list[str]:
+    """The op types of a traced function's graph and of every function it calls."""
+    graph = concrete_function.graph
+    types = [op.type for op in graph.get_operations()]
+    for function in graph.as_graph_def().library.function:
+        types += [node.op for node in function.node_def]
+    return types
+
+
+def test_recompute_gives_the_same_logits_and_gradients_by_computing_the_layers_again():
+    spec = PRESETS["mnist-small"]
+    images = tf.random.stateless_uniform((4,) + spec.input_shape, seed=(5, 6))
+    weights = random_weights(spec, k=2)
+
+    def gradients(recompute):
+        with tf.GradientTape() as tape:
+            tape.watch(weights)
+            logits = spec.forward(images, weights, recompute=recompute)
+            loss = tf.reduce_sum(tf.square(logits))
+        return logits, tape.gradient(loss, weights)
+
+    plain, recomputed = gradients(False), gradients(True)
+    np.testing.assert_allclose(recomputed[0].numpy(), plain[0].numpy(), rtol=1e-6, atol=1e-6)
+    for key in weights:
+        np.testing.assert_allclose(recomputed[1][key].numpy(), plain[1][key].numpy(), rtol=1e-4, atol=1e-5)
+    # the backward pass runs each conv's forward again: 2 convs more in the traced step
+    counts = {flag: _op_types(tf.function(lambda flag=flag: gradients(flag)[1]).get_concrete_function()).count("Conv2D") for flag in (False, True)}
+    assert counts[True] == counts[False] + 2, counts

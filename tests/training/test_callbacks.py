@@ -34,3 +34,29 @@ def test_a_non_finite_loss_stops_at_that_step(tiny_config):
     guard.on_train_batch_end(0, {"loss": 0.5, "d_loss": 1.0})
     guard.on_train_batch_end(1, {"loss": float("nan"), "d_loss": 1.0})
     assert guard.diverged_at == 2 and guard.reason == "non-finite loss" and model.stop_training
+
+
+def test_a_run_reports_where_its_time_went_and_its_validation_curve(tmp_path):
+    """PhaseClock on a real tiny run: every phase measured, the curve one entry per epoch."""
+    import json
+
+    from click.testing import CliRunner
+
+    from hypergan_tf_cli.main import cli
+
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["train", "--dataset", "digits", "--run-dir", str(run_dir), "--steps", "9", "--backup-every", "3",
+                                      "--networks-per-step", "3", "--batch-size", "32", "--code-dim", "8"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((run_dir / "train_summary.json").read_text())
+    phases = summary["phase_seconds"]
+    assert set(phases) == {"first_step", "steps", "validation", "summaries", "backups", "finish"}
+    assert all(value > 0 for value in phases.values()), phases
+    # the phases of the fit add up to its wall time (less Keras' setup before the first hook)
+    fit = sum(value for name, value in phases.items() if name != "finish")
+    assert 0.5 * summary["train_seconds"] < fit <= summary["train_seconds"] + 0.1
+    curve = summary["curve"]
+    assert [entry["step"] for entry in curve] == [3, 6, 9]
+    assert all(0 < a["steps_seconds"] < b["steps_seconds"] for a, b in zip(curve, curve[1:]))
+    assert all(entry["steps_seconds"] < entry["wall_seconds"] for entry in curve)
+    assert curve[-1]["val_accuracy"] == summary["final"]["val_accuracy"]

@@ -1,0 +1,40 @@
+"""FusedAdam (one fused TensorFlow kernel per variable) against Keras' Adam."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from hypergan_tf.optimizers import FusedAdam
+
+
+def trained(optimizer_class, steps=5, **options):
+    """Variables after `steps` updates with fixed, different gradients each step."""
+    rng = np.random.default_rng(0)
+    variables = [keras.Variable(rng.normal(size=shape).astype(np.float32)) for shape in ((7, 5), (5,), (3, 2, 4))]
+    optimizer = optimizer_class(**options)
+    optimizer.build(variables)
+    update = tf.function(lambda grads: optimizer.apply_gradients(zip(grads, variables)))
+    for _ in range(steps):
+        update([tf.constant(rng.normal(size=v.shape).astype(np.float32)) for v in variables])
+    return [v.numpy() for v in variables], optimizer
+
+
+@pytest.mark.parametrize("options", [
+    {"learning_rate": 1e-2},
+    {"learning_rate": 1e-3, "beta_1": 0.5},  # the discriminator's
+    {"learning_rate": keras.optimizers.schedules.CosineDecay(1e-2, decay_steps=4, alpha=0.01)},  # the generators'
+    {"learning_rate": 1e-2, "global_clipnorm": 0.5},  # the language model's
+    {"learning_rate": 1e-2, "amsgrad": True},  # falls back to Keras' update
+])
+def test_fused_adam_takes_the_steps_of_keras_adam(options):
+    initial, _ = trained(keras.optimizers.Adam, steps=0, **options)
+    expected, _ = trained(keras.optimizers.Adam, **options)
+    fused, optimizer = trained(FusedAdam, **options)
+    assert int(optimizer.iterations.numpy()) == 5
+    for start, a, b in zip(initial, expected, fused):
+        assert np.abs(b - start).max() > 1e-3  # the steps moved them
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    # the moments are Keras' variables, so checkpoints stay the same format
+    keras_optimizer = trained(keras.optimizers.Adam, steps=1, **options)[1]
+    assert [tuple(v.shape) for v in optimizer.variables] == [tuple(v.shape) for v in keras_optimizer.variables]
