@@ -1,7 +1,7 @@
 """Peak memory and step time of MNIST training for K = 32 and 100, per precision, with and
-without --recompute.
+without --recompute (groups of --group networks).
 
-    python benchmarks/memory.py --data-dir ../shared/datasets [--networks 32,100] [--steps 20]
+    python benchmarks/memory.py --data-dir ../shared/datasets [--networks 32,100] [--steps 20] [--group 8]
 
 Each configuration is a real `hypergan-tf train --dataset mnist --steps N` in its own
 process (the defaults otherwise; one validation, summary and backup at the end): its
@@ -23,12 +23,12 @@ from pathlib import Path
 
 from results_io import RESULTS, write_result
 
-VARIANTS = (("float32", False), ("bfloat16", False), ("float32", True), ("bfloat16", True))
+PRECISIONS = ("float32", "bfloat16")
 
 
-def train(run: Path, data_dir: str, networks: int, steps: int, precision: str, recompute: bool) -> dict:
+def train(run: Path, data_dir: str, networks: int, steps: int, precision: str, recompute: int) -> dict:
     args = ["train", "--dataset", "mnist", "--data-dir", data_dir, "--run-dir", str(run), "--steps", str(steps),
-            "--networks-per-step", str(networks), "--precision", precision] + (["--recompute"] if recompute else [])
+            "--networks-per-step", str(networks), "--precision", precision, "--recompute", str(recompute)]
     print("$ hypergan-tf " + " ".join(args), flush=True)
     child = subprocess.Popen([sys.executable, "-m", "hypergan_tf_cli.main", *args], stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
@@ -45,16 +45,18 @@ def main():
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--networks", default="32,100")
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--group", type=int, default=8, help="networks per --recompute group")
     parser.add_argument("--json", default=str(RESULTS / "memory.json"))
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for networks in (int(k) for k in args.networks.split(",")):
-            for precision, recompute in VARIANTS:
-                rows.append(train(Path(folder) / f"k{networks}-{precision}-{recompute}", args.data_dir, networks, args.steps, precision, recompute))
-    print(f"\n{'K':>4} {'precision':<9} {'recompute':<9} {'peak RSS GiB':>12} {'s/step':>7}")
+            for recompute in (0, args.group):
+                for precision in PRECISIONS:
+                    rows.append(train(Path(folder) / f"k{networks}-{precision}-{recompute}", args.data_dir, networks, args.steps, precision, recompute))
+    print(f"\n{'K':>4} {'precision':<9} {'recompute':>9} {'peak RSS GiB':>12} {'s/step':>7}")
     for row in rows:
-        print(f"{row['networks_per_step']:>4} {row['precision']:<9} {str(row['recompute']):<9} {row['peak_rss_bytes'] / 2**30:>12.2f} {row['seconds_per_step']:>7.3f}")
+        print(f"{row['networks_per_step']:>4} {row['precision']:<9} {row['recompute']:>9} {row['peak_rss_bytes'] / 2**30:>12.2f} {row['seconds_per_step']:>7.3f}")
     write_result(args.json, {"benchmark": "memory", "dataset": "mnist", "batch_size": 100, "results": rows})
 
 

@@ -13,15 +13,16 @@ timed alone (median of --repeats calls after two warm-up calls):
   (gradients for its weights and, but for the first layer, its input);
 - losses: cross-entropy and the diversity term on the logits, forward + backward;
 - Adam update of the generators' parameters: Keras' Adam and FusedAdam (optimizers.py);
-- the whole step as `train` runs it (tf.function of train_step), and per step inside
-  `fit()` (the Keras loop, its data iterator and callbacks hooks; no callbacks);
+- the whole step as `train` runs it (tf.function of train_step), and inside `fit()`
+  (with the Keras loop, its data iterator and logs);
 - the input pipeline alone (`training_batches` over 55,000 generated images);
 - the machine's speed: a 2048 x 2048 matmul in float32 and bfloat16 (GFLOP/s), since
   this shared machine's speed moves between days (448 GFLOP/s float32 some days, 200 others).
 
 Target layers and whole step are timed at --precision float32 and bfloat16. The parts
 overlap (a backward pass holds its forward) and do not add up to the step exactly.
-Prints a table and writes JSON (default benchmarks/results/profile_step.json).
+Prints each part as it is measured, then the table with each part's share of the
+float32 step, and writes JSON (default benchmarks/results/profile_step.json).
 """
 
 from __future__ import annotations
@@ -61,6 +62,20 @@ def median_seconds(function, *args, repeats: int) -> float:
         fetch(function(*args))
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+class BatchTimes(keras.callbacks.Callback):
+    """Wall time of every batch of a fit, begin hook to end hook."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
 
 
 def make_model(networks: int, precision: str = "float32"):
@@ -152,14 +167,13 @@ def profile(networks: int, repeats: int) -> list[dict]:
         model, _ = make_model(networks, precision)
         add("whole step (tf.function of train_step)", median_seconds(tf.function(model.train_step), (images, labels), repeats=repeats), precision)
 
-    # Inside fit(): the same step with Keras' loop around it (iterator, logs, hooks).
+    # Inside fit(): the same step with Keras' loop around it (iterator, logs), timed from
+    # each batch's begin hook to its end hook; the first two batches trace and warm up.
     model, _ = make_model(networks)
-    dataset = tf.data.Dataset.from_tensors((images, labels)).repeat()
-    per_epoch = max(repeats, 5)
-    model.fit(dataset, epochs=1, steps_per_epoch=3, verbose=0)  # trace
-    start = time.perf_counter()
-    model.fit(dataset, epochs=1, steps_per_epoch=per_epoch, verbose=0)
-    add("step inside fit() (mean)", (time.perf_counter() - start) / per_epoch)
+    batches = BatchTimes()
+    model.fit(tf.data.Dataset.from_tensors((images, labels)).repeat(), epochs=1, steps_per_epoch=repeats + 2, verbose=0,
+              shuffle=False, callbacks=[batches])
+    add("step inside fit()", statistics.median(batches.seconds[2:]))
 
     pixels = rng.integers(0, 256, (55000, 28, 28, 1), dtype=np.uint8)
     classes = rng.integers(0, 10, 55000).astype(np.int64)
@@ -183,8 +197,11 @@ def main():
     print("matmul 2048 x 2048: " + ", ".join(f"{name} {value:.0f} GFLOP/s" for name, value in gflops.items()))
     rows = profile(args.networks, args.repeats)
     whole = {row["precision"]: row["ms"] for row in rows if row["part"].startswith("whole step")}
+    print(f"\nmatmul 2048 x 2048: float32 {gflops['float32']:.0f} GFLOP/s, bfloat16 {gflops['bfloat16']:.0f} GFLOP/s")
+    print(f"{'part':<46} {'precision':<9} {'ms':>7} {'of the float32 step':>20}")
     for row in rows:
         row["share_of_float32_step"] = round(row["ms"] / whole["float32"], 3)
+        print(f"{row['part']:<46} {row['precision']:<9} {row['ms']:>7.1f} {100 * row['share_of_float32_step']:>19.1f}%")
     write_result(args.json, {
         "benchmark": "profile_step",
         "target": "mnist-small",

@@ -37,7 +37,7 @@ from hypergan_tf.targets import standardise  # noqa: E402
 class PerNetworkLoopHyperGAN(HyperGAN):
     """The baseline: identical model, target networks evaluated one after another."""
 
-    def classify(self, images, weights, precision="float32"):
+    def classify(self, images, weights, precision="float32", recompute=0):
         return self.target.forward_loop(standardise(images, self.input_mean, self.input_std), weights)
 
 

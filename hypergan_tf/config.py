@@ -132,9 +132,10 @@ class TrainConfig:
     # (mixed precision: float32 weights, generators and losses; the networks' forward and
     # backward passes in bfloat16). Evaluation and export are float32 either way.
     precision: str = "float32"
-    # Backward passes keep only each target layer's input and compute the layer again (one
-    # more forward pass of the K networks) instead of keeping its activations: for large K.
-    recompute: bool = False
+    # N > 0: training steps run the K target networks in groups of N, and backward passes
+    # compute each group's forward pass again instead of keeping its activations (one
+    # more forward pass; activations of N networks at a time, not K): for large K. 0: off.
+    recompute: int = 0
     # Data augmentation of training batches (data/augment.py AUGMENTATIONS): "none" or "crop-flip".
     augment: str = "none"
     # Static hypernetwork (Ha et al.): N_z = d, the size of each layer's embedding, and the
@@ -220,6 +221,7 @@ class TrainConfig:
              f"({', '.join(name for name, term in DIVERSITY_TERMS.items() if term.reads_outputs)}); --diversity {self.diversity} is not one"),
             (self.precision in PRECISIONS, "--precision must be one of " + ", ".join(PRECISIONS)),
             (self.precision == "float32" or self.method != "hyperneat", "--precision bfloat16 applies to gradient training, not --method hyperneat"),
+            (self.recompute >= 0, "--recompute must be >= 0 networks per group (0 turns it off)"),
             (not self.recompute or self.method != "hyperneat", "--recompute applies to gradient training, not --method hyperneat"),
             (self.augment in AUGMENTATIONS, "--augment must be one of " + ", ".join(AUGMENTATIONS)),
             (self.mixer_pretrain_steps >= 0, "--mixer-pretrain-steps must be >= 0"),

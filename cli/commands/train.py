@@ -21,8 +21,8 @@ DATASET_HELP = "Options not given take the data set's own defaults (config.DATAS
 
 PRECISION_HELP = ("Number format of the target networks in training steps; bfloat16: mixed precision (float32 weights and losses), "
                   "faster on CPUs with AVX512_BF16 or AMX, slower where bfloat16 is emulated. Evaluation is float32 either way.")
-RECOMPUTE_HELP = ("Backward passes compute each target layer again from its input instead of keeping its activations: "
-                  "less memory for many networks per step, one more forward pass.")
+RECOMPUTE_HELP = ("Run the networks of a step in groups of N whose forward pass the backward pass computes again instead of "
+                  "keeping their activations: the memory of N networks, not K, for one more forward pass (0 = off).")
 
 
 @click.command()
@@ -69,7 +69,7 @@ RECOMPUTE_HELP = ("Backward passes compute each target layer again from its inpu
 @click.option("--augment", type=click.Choice(list(AUGMENTATIONS)), default=DEFAULTS.augment, show_default=True,
               help="Augmentation of training batches: " + "; ".join(f"{name}: {text}" for name, (text, _) in AUGMENTATIONS.items()) + ".")
 @click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULTS.precision, show_default=True, help=PRECISION_HELP)
-@click.option("--recompute", is_flag=True, help=RECOMPUTE_HELP)
+@click.option("--recompute", type=int, default=DEFAULTS.recompute, show_default=True, metavar="N", help=RECOMPUTE_HELP)
 @click.option("--batch-norm-affine/--no-batch-norm-affine", default=DEFAULTS.batch_norm_affine, show_default=True,
               help="Learned scale and shift in the batch norm; without them the generators cannot scale the noise away.")
 @click.option("--mixer-pretrain-steps", type=int, default=DEFAULTS.mixer_pretrain_steps, show_default=True, help="Match the codes' mean/covariance to N(0, I) first.")
@@ -136,7 +136,7 @@ def _report_training(summary: dict, config: TrainConfig, run_dir) -> None:
 @click.option("--augment", type=click.Choice(list(AUGMENTATIONS)), default=DEFAULTS.augment, show_default=True, help="Augmentation of training batches (as train).")
 @click.option("--noise-std", type=float, default=DEFAULTS.noise_std, show_default=True, help="Regression data sets: the Gaussian likelihood's fixed noise std.")
 @click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULTS.precision, show_default=True, help=PRECISION_HELP)
-@click.option("--recompute", is_flag=True, help=RECOMPUTE_HELP)
+@click.option("--recompute", type=int, default=DEFAULTS.recompute, show_default=True, metavar="N", help=RECOMPUTE_HELP)
 @click.option("--learning-rate", "g_learning_rate", type=float, default=DEFAULTS.g_learning_rate, show_default=True, help="Adam, cosine decay.")
 @click.option("--backup-every", type=int, default=None)
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)

@@ -103,12 +103,13 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
         return requested if self.max_networks is None else min(requested, self.max_networks)
 
     # How training steps run the target networks (set by compile_from_config): their number
-    # format (--precision) and whether backward passes recompute their layers (--recompute).
+    # format (--precision) and the groups whose forward pass backward passes recompute
+    # (--recompute N; 0: none; TargetSpec.forward).
     # Evaluation, analysis and export always compute in float32 from the float32 weights.
     training_precision = "float32"
-    training_recompute = False
+    training_recompute = 0
 
-    def classify(self, images, weights, precision: str = "float32", recompute: bool = False) -> tf.Tensor:
+    def classify(self, images, weights, precision: str = "float32", recompute: int = 0) -> tf.Tensor:
         """Pixels in [0, 1], [B, *input_shape] -> logits of every network [K, B, classes]
         (float32, whatever `precision` the networks computed in; TargetSpec.forward)."""
         return self.target.forward(standardise(images, self.input_mean, self.input_std), weights, precision, recompute)

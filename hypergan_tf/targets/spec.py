@@ -100,7 +100,7 @@ class TargetSpec:
             shape = layer.resolve(shape, layer.name)[1]
         return found
 
-    def forward(self, images: tf.Tensor, weights: dict[str, tf.Tensor], precision: str = "float32", recompute: bool = False) -> tf.Tensor:
+    def forward(self, images: tf.Tensor, weights: dict[str, tf.Tensor], precision: str = "float32", recompute: int = 0) -> tf.Tensor:
         """Logits of K networks on one batch: images [B, *input_shape] -> [K, B, classes]
         (a regression network's outputs: [K, B, 1]), float32.
 
@@ -109,18 +109,19 @@ class TargetSpec:
         about 1.7x faster convolutions on a CPU with AVX512_BF16 (benchmarks/profile_step.py),
         slower where bfloat16 is emulated.
 
-        `recompute`: a backward pass keeps only each layer's input and computes the layer
-        again (tf.recompute_grad), instead of keeping everything the layer computed (a
-        conv's output before pooling is 4x its pooled output): less memory for one more
-        forward pass."""
+        `recompute` N > 0: the networks run in groups of N, and a backward pass keeps only
+        each group's inputs and computes the group's forward pass again
+        (tf.recompute_grad), one group at a time: the activations held at once are those
+        of N networks, not K, for one more forward pass."""
+        if recompute:
+            count = int(next(iter(weights.values())).shape[0])
+            group = tf.recompute_grad(lambda images, *values: self.forward(images, dict(zip(weights, values)), precision))
+            return tf.concat([group(images, *(value[start:start + recompute] for value in weights.values()))
+                              for start in range(0, count, recompute)], axis=0)
         dtype = tf.as_dtype(precision)
         x, layout = tf.cast(images, dtype), "shared"
         for layer in self.layers:
-            kernel, bias = tf.cast(weights[f"{layer.name}/kernel"], dtype), tf.cast(weights[f"{layer.name}/bias"], dtype)
-            if recompute:
-                x, layout = _recomputed(layer, layout)(x, kernel, bias), layer.output_layout
-            else:
-                x, layout = layer.forward(x, layout, kernel, bias)
+            x, layout = layer.forward(x, layout, tf.cast(weights[f"{layer.name}/kernel"], dtype), tf.cast(weights[f"{layer.name}/bias"], dtype))
         return tf.cast(x, tf.float32)
 
     def features(self, images: tf.Tensor, weights: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
@@ -197,11 +198,6 @@ class TargetSpec:
         parsed = [layer_from_config(layer, f"{where}, layer {i + 1}" + (f" ({layer.get('name')!r})" if isinstance(layer, dict) and layer.get("name") else ""))
                   for i, layer in enumerate(layers)]
         return cls(name, tuple(input_shape), num_classes, tuple(parsed))
-
-
-def _recomputed(layer: TargetLayer, layout: str):
-    """(x, kernel, bias) -> the layer's output, whose backward pass computes it again."""
-    return tf.recompute_grad(lambda x, kernel, bias: layer.forward(x, layout, kernel, bias)[0])
 
 
 def standardise(images, mean: float, std: float) -> tf.Tensor:

@@ -181,10 +181,10 @@ def _op_types(concrete_function) -> list[str]:
     return types
 
 
-def test_recompute_gives_the_same_logits_and_gradients_by_computing_the_layers_again():
+def test_recompute_gives_the_same_logits_and_gradients_by_computing_each_group_again():
     spec = PRESETS["mnist-small"]
     images = tf.random.stateless_uniform((4,) + spec.input_shape, seed=(5, 6))
-    weights = random_weights(spec, k=2)
+    weights = random_weights(spec, k=3)
 
     def gradients(recompute):
         with tf.GradientTape() as tape:
@@ -193,10 +193,13 @@ def test_recompute_gives_the_same_logits_and_gradients_by_computing_the_layers_a
             loss = tf.reduce_sum(tf.square(logits))
         return logits, tape.gradient(loss, weights)
 
-    plain, recomputed = gradients(False), gradients(True)
-    np.testing.assert_allclose(recomputed[0].numpy(), plain[0].numpy(), rtol=1e-6, atol=1e-6)
-    for key in weights:
-        np.testing.assert_allclose(recomputed[1][key].numpy(), plain[1][key].numpy(), rtol=1e-4, atol=1e-5)
-    # the backward pass runs each conv's forward again: 2 convs more in the traced step
-    counts = {flag: _op_types(tf.function(lambda flag=flag: gradients(flag)[1]).get_concrete_function()).count("Conv2D") for flag in (False, True)}
-    assert counts[True] == counts[False] + 2, counts
+    plain = gradients(0)
+    for group in (1, 2, 3):  # groups of 1, of 2 and 1, all 3 in one
+        recomputed = gradients(group)
+        np.testing.assert_allclose(recomputed[0].numpy(), plain[0].numpy(), rtol=1e-5, atol=1e-5)
+        for key in weights:
+            np.testing.assert_allclose(recomputed[1][key].numpy(), plain[1][key].numpy(), rtol=1e-4, atol=1e-5)
+    # each group's 2 convolutions run twice: in the forward pass and again in the backward one
+    counts = {group: _op_types(tf.function(lambda group=group: gradients(group)[1]).get_concrete_function()).count("Conv2D")
+              for group in (0, 1, 2)}
+    assert counts == {0: 2, 1: 3 * 2 * 2, 2: 2 * 2 * 2}, counts
