@@ -179,8 +179,8 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         shuffle=False,  # the pipeline shuffles
         verbose=verbose,
     )
-    seconds = time.perf_counter() - started
     finished = time.perf_counter()
+    seconds = finished - started
     if guard.diverged_at is not None:
         backup = read_state(run_dir / CHECKPOINTS)
         kept = (f"the last good backup (step {backup['step']}) is kept in {run_dir / 'checkpoints'}" if backup

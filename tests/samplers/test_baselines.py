@@ -45,10 +45,12 @@ def test_dropout_members_zero_input_rows_and_rescale_the_rest():
     np.testing.assert_array_equal(a["linear1/kernel"], b["linear1/kernel"])  # members are fixed by the seed
 
 
-@pytest.mark.parametrize("method", ["ensemble", "mc-dropout", "single"])
-def test_short_fit_on_digits_beats_chance(method):
+@pytest.mark.parametrize("method,precision", [("ensemble", "float32"), ("mc-dropout", "float32"), ("single", "float32"),
+                                              ("mc-dropout", "bfloat16")])
+def test_short_fit_on_digits_beats_chance(method, precision):
     data = load_dataset("digits")
     model = baseline(method, members=3, masks_per_step=3, eval_networks=3)
+    model.training_precision = precision  # as compile_from_config takes it from --precision
     model.fit(training_batches(data.train_images, data.train_labels, 32, seed=0, num_batches=80), epochs=1, steps_per_epoch=80, shuffle=False, verbose=0)
     result = model.evaluate(evaluation_batches(data.test_images, data.test_labels, 120), return_dict=True, verbose=0)
     assert result["accuracy"] > 0.7 and result["ensemble_accuracy"] > 0.7, result
