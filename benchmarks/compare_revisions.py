@@ -6,7 +6,8 @@ Both packages are loaded into one process (REV's `hypergan_tf` is extracted with
 `git archive` and imported under another name), both models are built from the same
 default TrainConfig, and their graph-mode train steps are timed in interleaved rounds
 (ABAB, then BABA), so a machine that slows down or speeds up during the run affects
-both alike. Prints the medians and their ratio and writes JSON (default
+both alike. Each model is compiled as `train` compiles it (`compile_from_config`, where
+the revision has it), so a change of optimizer counts. Prints the medians and their ratio and writes JSON (default
 benchmarks/results/compare_revisions.json). Absolute times on a shared machine move
 (the same step has measured 0.22 s and 0.41 s on this machine class on different days);
 the ratio is the figure to quote.
@@ -59,7 +60,10 @@ def build(package: str, networks: int):
         model = importlib.import_module(f"{package}.samplers").build_sampler(config)
     except ModuleNotFoundError:
         model = importlib.import_module(f"{package}.hypergan").build_hypergan(config)
-    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-4))
+    if hasattr(model, "compile_from_config"):  # the optimizers `train` builds (FusedAdam since issue 15)
+        model.compile_from_config(config, 3300)
+    else:
+        model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-4))
     return model
 
 
