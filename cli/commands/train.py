@@ -103,6 +103,8 @@ def _report_training(summary: dict, config: TrainConfig, run_dir) -> None:
     final = summary["final"]
     click.echo(f"data: {summary['data_source']}")
     click.echo(f"trained {summary['steps']} {summary.get('unit', 'steps')} in {summary['train_seconds']:.0f} s")
+    if "phase_seconds" in summary:  # gradient training (training/callbacks.py PhaseClock)
+        click.echo("time: " + ", ".join(f"{name.replace('_', ' ')} {value:.0f} s" for name, value in summary["phase_seconds"].items()))
     if summary.get("kept_epoch"):
         click.echo(f"early stopping kept the weights of epoch {summary['kept_epoch']} (best validation ensemble gain)")
     networks = summary["validation_networks"]

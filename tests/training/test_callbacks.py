@@ -50,6 +50,7 @@ def test_a_run_reports_where_its_time_went_and_its_validation_curve(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((run_dir / "train_summary.json").read_text())
     phases = summary["phase_seconds"]
+    assert f"time: first step {phases['first_step']:.0f} s, steps {phases['steps']:.0f} s, validation" in result.output
     assert set(phases) == {"first_step", "steps", "validation", "summaries", "backups", "finish"}
     assert all(value > 0 for value in phases.values()), phases
     # the phases of the fit add up to its wall time (less Keras' setup before the first hook)
