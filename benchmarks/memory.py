@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from results_io import RESULTS, write_result
+from results_io import RESULTS, run_cli, write_result
 
 PRECISIONS = ("float32", "bfloat16")
 
@@ -29,14 +26,10 @@ PRECISIONS = ("float32", "bfloat16")
 def train(run: Path, data_dir: str, networks: int, steps: int, precision: str, recompute: int) -> dict:
     args = ["train", "--dataset", "mnist", "--data-dir", data_dir, "--run-dir", str(run), "--steps", str(steps),
             "--networks-per-step", str(networks), "--precision", precision, "--recompute", str(recompute)]
-    print("$ hypergan-tf " + " ".join(args), flush=True)
-    child = subprocess.Popen([sys.executable, "-m", "hypergan_tf_cli.main", *args], stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: hypergan-tf {' '.join(args)}")
+    peak = run_cli(*args, quiet=True)
     summary = json.loads((run / "train_summary.json").read_text())
     return {"networks_per_step": networks, "precision": precision, "recompute": recompute, "steps": steps,
-            "peak_rss_bytes": usage.ru_maxrss * 1024, "seconds_per_step": summary["phase_seconds"]["steps"] / (steps - 1),
+            "peak_rss_bytes": peak, "seconds_per_step": summary["phase_seconds"]["steps"] / (steps - 1),
             "phase_seconds": summary["phase_seconds"]}
 
 

@@ -27,27 +27,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from results_io import RESULTS, write_result
+from results_io import RESULTS, run_cli, write_result
 
 THRESHOLDS = (0.97, 0.98, 0.985)
 DEFAULT_EPOCHS = 6  # MNIST's default run: 6 passes of 550 steps, one validation, summary and backup after each
 # The authors' code on one NVIDIA H200, their MNIST defaults (K = 100): (wall minutes, test accuracy).
 AUTHORS_GPU = ((1.4, 0.137), (2.7, 0.370), (3.9, 0.783), (5.2, 0.866))
-
-
-def run_cli(*args: str) -> int:
-    """`hypergan-tf ARGS` in a child process; returns its peak resident memory in bytes."""
-    print("$ hypergan-tf " + " ".join(args), flush=True)
-    child = subprocess.Popen([sys.executable, "-m", "hypergan_tf_cli.main", *args])
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: hypergan-tf {' '.join(args)}")
-    return usage.ru_maxrss * 1024  # kilobytes on Linux
 
 
 def first_reached(curve: list[dict], threshold: float) -> dict | None:

@@ -220,9 +220,7 @@ class TrainConfig:
              f"--diversity-scale relative rescales a term of the networks' outputs on the batch "
              f"({', '.join(name for name, term in DIVERSITY_TERMS.items() if term.reads_outputs)}); --diversity {self.diversity} is not one"),
             (self.precision in PRECISIONS, "--precision must be one of " + ", ".join(PRECISIONS)),
-            (self.precision == "float32" or self.method != "hyperneat", "--precision bfloat16 applies to gradient training, not --method hyperneat"),
             (self.recompute >= 0, "--recompute must be >= 0 networks per group (0 turns it off)"),
-            (not self.recompute or self.method != "hyperneat", "--recompute applies to gradient training, not --method hyperneat"),
             (self.augment in AUGMENTATIONS, "--augment must be one of " + ", ".join(AUGMENTATIONS)),
             (self.mixer_pretrain_steps >= 0, "--mixer-pretrain-steps must be >= 0"),
             (self.validation_examples >= 0, "--validation-examples must be >= 0"),

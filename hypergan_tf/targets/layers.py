@@ -67,7 +67,6 @@ class TargetLayer(abc.ABC):
 
     kind: ClassVar[str] = ""
     kernel_input_axis: ClassVar[int] = 0  # the kernel axis that indexes the layer's inputs
-    output_layout: ClassVar[str] = ""  # the layout tag `forward` returns
 
     # ---- shapes ---------------------------------------------------------------
     @property
@@ -155,7 +154,6 @@ class Conv(TargetLayer):
 
     kind: ClassVar[str] = "conv"
     kernel_input_axis: ClassVar[int] = 2
-    output_layout: ClassVar[str] = "stacked"
 
     @property
     def kernel_shape(self) -> tuple[int, ...]:
@@ -194,7 +192,7 @@ class Conv(TargetLayer):
             # Pooling before bias and activation gives the same result (the bias is constant per
             # channel, the activations are non-decreasing) with a quarter of the element-wise work.
             x = tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID")
-        return self.activate(x + tf.reshape(bias, [-1])), self.output_layout
+        return self.activate(x + tf.reshape(bias, [-1])), "stacked"
 
     def forward_one(self, x, kernel, bias):
         x = self.activate(tf.nn.conv2d(x, kernel, strides=1, padding=self.padding.upper()) + bias)
@@ -232,7 +230,6 @@ class Dense(TargetLayer):
 
     kind: ClassVar[str] = "dense"
     kernel_input_axis: ClassVar[int] = 0
-    output_layout: ClassVar[str] = "per_network"
 
     @property
     def kernel_shape(self) -> tuple[int, ...]:
@@ -248,7 +245,7 @@ class Dense(TargetLayer):
             if layout == "stacked":  # [B, h, w, K*C] -> [K, B, h*w*C]
                 x = per_network(x, layout, tf.shape(kernel)[0], self.in_units)
             x = tf.einsum("kbi,kio->kbo", x, kernel)
-        return self.activate(x + bias[:, None, :]), self.output_layout
+        return self.activate(x + bias[:, None, :]), "per_network"
 
     def forward_one(self, x, kernel, bias):
         return self.activate(tf.matmul(tf.reshape(x, [tf.shape(x)[0], -1]), kernel) + bias)

@@ -38,3 +38,16 @@ def test_fused_adam_takes_the_steps_of_keras_adam(options):
     # the moments are Keras' variables, so checkpoints stay the same format
     keras_optimizer = trained(keras.optimizers.Adam, steps=1, **options)[1]
     assert [tuple(v.shape) for v in optimizer.variables] == [tuple(v.shape) for v in keras_optimizer.variables]
+
+
+def test_the_update_is_one_fused_kernel():
+    variables = [keras.Variable(np.ones((3, 2), np.float32))]
+    gradients = [tf.ones((3, 2))]
+
+    def op_types(optimizer):
+        optimizer.build(variables)
+        graph = tf.function(lambda: optimizer.apply_gradients(zip(gradients, variables))).get_concrete_function().graph
+        return {op.type for op in graph.get_operations()}
+
+    assert "ResourceApplyAdam" in op_types(FusedAdam(1e-3))
+    assert "ResourceApplyAdam" not in op_types(keras.optimizers.Adam(1e-3))
