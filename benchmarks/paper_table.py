@@ -6,7 +6,9 @@ random-start ensemble, MC dropout) it trains the run with the data set's own def
 option, so the table shows what users get), evaluates it on the test split, and for the
 data sets with an out-of-distribution partner (MNIST -> notMNIST, CIFAR-5 -> CIFAR-10
 classes 5-9) scores the detection. Finished work in --root is reused (weights,
-evaluation, OOD results); an interrupted training resumes from its last backup.
+evaluation, OOD results); an interrupted training resumes from its last backup. A run
+trained with an older recipe of its data set (a value of config.DATASET_DEFAULTS that
+has changed since) is refused, not reused.
 
     python benchmarks/paper_table.py --data-dir ../shared/datasets                     # everything
     python benchmarks/paper_table.py --data-dir ../shared/datasets --datasets cifar10 --methods hypergan
@@ -51,11 +53,29 @@ def is_fresh(result: Path, weights: Path) -> bool:
     return result.is_file() and result.stat().st_mtime_ns >= weights.stat().st_mtime_ns
 
 
+def recipe_changes(run: Path, dataset: str, method: str) -> dict:
+    """{option: (the run's value, today's default)} for each recipe value (config.DATASET_DEFAULTS)
+    that `run` was trained without: a run of an older recipe is not what users get now."""
+    from hypergan_tf.config import DATASET_DEFAULTS, TrainConfig
+
+    def here(key, value):  # --precision auto is the format it resolves to on this machine
+        return TrainConfig(precision=value).resolved_precision() if key == "precision" and value else value
+
+    recorded = json.loads((run / "config.json").read_text())
+    today = TrainConfig.for_dataset({"dataset": dataset, "method": method}).to_dict()
+    return {key: (recorded.get(key), today[key]) for key in DATASET_DEFAULTS.get(dataset, {})
+            if here(key, recorded.get(key)) != here(key, today[key])}
+
+
 def run_cell(dataset: str, method: str, root: Path, data_dir: str) -> dict:
     """Train (or reuse), evaluate and score OOD for one data set and method."""
     run = root / dataset / method
     weights = run / "model.weights.h5"
     data = ["--data-dir", data_dir]
+    if (run / "config.json").is_file() and (changes := recipe_changes(run, dataset, method)):
+        listed = ", ".join(f"{key} {old} (now {new})" for key, (old, new) in changes.items())
+        sys.exit(f"Error: {run} was trained with an older {dataset} recipe: {listed}; move it aside "
+                 "(or give another --root) to train the current one")
     if not weights.is_file():
         command = ["train"] if method == "hypergan" else ["baseline", "--method", method]
         hypergan_tf(*command, "--dataset", dataset, "--run-dir", str(run), *data)  # resumes a run with backups
@@ -71,7 +91,7 @@ def run_cell(dataset: str, method: str, root: Path, data_dir: str) -> dict:
         "dataset": dataset, "method": method, "run": str(run),
         "train_seconds": summary["train_seconds"], "resumed": summary["resumed"], "steps": summary["steps"],
         "options": {key: config[key] for key in ("target", "steps", "epochs", "batch_size", "networks_per_step", "members",
-                                                 "augment", "diversity", "diversity_weight", "diversity_scale") if key in config},
+                                                 "augment", "precision", "diversity", "diversity_weight", "diversity_scale") if key in config},
         "single_mean": evaluation["single_network"]["accuracy_mean"],
         "single_std": evaluation["single_network"]["accuracy_std"],
         "ensembles": {size: values["accuracy"] for size, values in evaluation["ensembles"].items()},

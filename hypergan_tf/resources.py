@@ -5,6 +5,8 @@ The estimates are deliberately low (float32 weights and activations, small const
 factors), so a check refuses only requests that cannot fit; what passes may still be
 tight. They are compared with the memory the kernel reports as available
 (/proc/meminfo MemAvailable) and the free space of the output's file system.
+
+Also what the machine computes fast: `fast_bfloat16` (for `--precision auto`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,35 @@ def available_memory() -> int | None:
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags (/proc/cpuinfo "flags", "Features" on ARM), empty where not Linux."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith(("flags", "Features")):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+# CPU flags of native bfloat16 arithmetic: AVX512_BF16 and AMX (x86), the BF16 extension (ARMv8.6).
+BFLOAT16_CPU_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
+
+
+def fast_bfloat16() -> bool:
+    """Whether this machine computes the target networks faster in bfloat16 than in float32
+    (`--precision auto`): a GPU of compute capability 8.0 or later (Ampere), else a CPU with
+    one of BFLOAT16_CPU_FLAGS. Without them TensorFlow emulates bfloat16, slower than float32."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability")
+        return capability is not None and tuple(capability) >= (8, 0)
+    return any(flag in cpu_flags() for flag in BFLOAT16_CPU_FLAGS)
 
 
 def size(nbytes: float) -> str:

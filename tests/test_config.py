@@ -59,3 +59,30 @@ def test_regression_runs_take_only_the_diversity_terms_that_fit_them():
         TrainConfig(dataset="toy-cubic", likelihood="gaussian", diversity="errors")
     assert TrainConfig(dataset="toy-cubic", likelihood="gaussian", diversity="weights").task == "regression"
     assert TrainConfig().task == "classification"
+
+
+def test_precision_auto_is_bfloat16_exactly_where_the_cpu_computes_it_natively(monkeypatch):
+    import tensorflow as tf
+
+    from hypergan_tf import resources
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU decides by its compute capability, not the CPU's flags")
+    for flags, expected in [({"avx512f", "avx512_bf16"}, "bfloat16"), ({"amx_bf16"}, "bfloat16"), ({"fp", "asimd", "bf16"}, "bfloat16"),
+                            ({"avx512f", "avx2"}, "float32"), (set(), "float32")]:
+        monkeypatch.setattr(resources, "cpu_flags", lambda flags=flags: flags)
+        assert TrainConfig(precision="auto").resolved_precision() == expected, flags
+        assert TrainConfig(precision="float32").resolved_precision() == "float32"  # an explicit format is kept
+        assert TrainConfig(precision="bfloat16").resolved_precision() == "bfloat16"
+
+
+def test_cpu_flags_are_read_from_this_machine():
+    from pathlib import Path
+
+    from hypergan_tf.resources import cpu_flags
+
+    if not Path("/proc/cpuinfo").is_file():
+        pytest.skip("not Linux")
+    flags = cpu_flags()
+    assert flags and all(flag == flag.strip() and flag for flag in flags)
+    assert ("fpu" in flags) or ("fp" in flags)  # x86 / ARM: every CPU TensorFlow runs on has floating point

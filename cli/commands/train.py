@@ -20,7 +20,8 @@ DATASET_HELP = "Options not given take the data set's own defaults (config.DATAS
     f"{name}: " + ", ".join(f"{key}={value}" for key, value in recipe.items()) for name, recipe in DATASET_DEFAULTS.items()) + "."
 
 PRECISION_HELP = ("Number format of the target networks in training steps; bfloat16: mixed precision (float32 weights and losses), "
-                  "faster on CPUs with AVX512_BF16 or AMX, slower where bfloat16 is emulated. Evaluation is float32 either way.")
+                  "faster on CPUs with AVX512_BF16 or AMX, slower where bfloat16 is emulated; auto: bfloat16 where it is native "
+                  "(such a CPU, or a GPU of compute capability >= 8.0), else float32. Evaluation is float32 either way.")
 RECOMPUTE_HELP = ("Run the networks of a step in groups of N whose forward pass the backward pass computes again instead of "
                   "keeping their activations: the memory of N networks, not K, for one more forward pass (0 = off).")
 
@@ -102,7 +103,8 @@ def train(ctx, run_dir, data_dir, overwrite, no_mixer, **options):
 def _report_training(summary: dict, config: TrainConfig, run_dir) -> None:
     final = summary["final"]
     click.echo(f"data: {summary['data_source']}")
-    click.echo(f"trained {summary['steps']} {summary.get('unit', 'steps')} in {summary['train_seconds']:.0f} s")
+    precision = f" ({summary['precision']}, from --precision auto)" if config.precision == "auto" and "precision" in summary else ""
+    click.echo(f"trained {summary['steps']} {summary.get('unit', 'steps')} in {summary['train_seconds']:.0f} s{precision}")
     if "phase_seconds" in summary:  # gradient training (training/callbacks.py PhaseClock)
         click.echo("time: " + ", ".join(f"{name.replace('_', ' ')} {value:.0f} s" for name, value in summary["phase_seconds"].items()))
     if summary.get("kept_epoch"):

@@ -120,7 +120,7 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
 
     def take_training_options(self, config: "TrainConfig") -> None:
         """How `training_classify` computes, from the run's configuration."""
-        self.training_precision, self.training_recompute = config.precision, config.recompute
+        self.training_precision, self.training_recompute = config.resolved_precision(), config.recompute
 
     def features(self, images, weights) -> dict[str, tf.Tensor]:
         """Pixels in [0, 1] -> every layer's output of every network: {layer: [K, B, F]}."""

@@ -210,6 +210,7 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         "steps": int(model.optimizer_steps.numpy()),
         "resumed": resume,
         "replicas": strategy.num_replicas_in_sync,
+        "precision": model.training_precision,  # the number format the steps ran in (config.json may say "auto")
         "train_seconds": round(seconds, 1),  # the fit: phase_seconds but "finish"
         # Where the time went (training/callbacks.py PhaseClock), and the validation
         # curve against the training steps' time ("steps_seconds") and wall time.

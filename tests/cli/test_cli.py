@@ -43,7 +43,7 @@ def test_train_writes_config_weights_and_logs(trained_run):
     assert list((run_dir / "logs" / "sampler").glob("events.out.tfevents.*"))
     assert list((run_dir / "logs" / "train").glob("events.out.tfevents.*"))
     summary = json.loads((run_dir / "train_summary.json").read_text())
-    assert summary["steps"] == 6
+    assert summary["steps"] == 6 and summary["precision"] == "float32"
     assert "trained 6 steps" in output and "scikit-learn" in output
     assert "step 6/6 (100%), done in" in output  # output to a log (not a terminal) gets progress lines
 
@@ -163,6 +163,18 @@ def test_early_stopping_keeps_the_epoch_with_the_best_validation_gain(tmp_path):
     assert summary["kept_epoch"] == int(np.argmax(gains)) + 1
     assert summary["final"]["val_ensemble_gain"] == pytest.approx(max(gains))
     assert f"kept the weights of epoch {summary['kept_epoch']}" in result.output
+
+
+def test_precision_auto_is_recorded_as_given_and_as_resolved(tmp_path):
+    from hypergan_tf.config import TrainConfig
+
+    run_dir = tmp_path / "auto"
+    result = run("train", "--dataset", "digits", "--run-dir", run_dir, "--precision", "auto", *TINY_TRAIN_OPTIONS)
+    assert result.exit_code == 0, result.output
+    resolved = TrainConfig(precision="auto").resolved_precision()  # bfloat16 on CPUs with AVX512_BF16, as CI's
+    assert json.loads((run_dir / "config.json").read_text())["precision"] == "auto"  # so it resolves again where it runs
+    assert json.loads((run_dir / "train_summary.json").read_text())["precision"] == resolved
+    assert f"({resolved}, from --precision auto)" in result.output
 
 
 def test_tensorboard_serves_the_run_without_tensorflow_start_up_lines(trained_run):

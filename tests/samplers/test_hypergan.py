@@ -118,3 +118,7 @@ def test_the_training_step_computes_at_the_training_precision(tiny_config):
         losses[precision] = float(model.generator_step(images, tf.range(8) % 10, 4)["target_loss"])
     assert losses["float32"] != losses["bfloat16"]
     assert losses["bfloat16"] == pytest.approx(losses["float32"], rel=0.05)
+    auto = dataclasses.replace(tiny_config, precision="auto")
+    model = build_sampler(auto)
+    model.compile_from_config(auto, total_steps=10)
+    assert model.training_precision == auto.resolved_precision() in ("float32", "bfloat16")
