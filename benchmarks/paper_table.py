@@ -59,12 +59,11 @@ def recipe_changes(run: Path, dataset: str, method: str) -> dict:
     from hypergan_tf.config import DATASET_DEFAULTS, TrainConfig
 
     def here(key, value):  # --precision auto is the format it resolves to on this machine
-        return TrainConfig(precision=value).resolved_precision() if key == "precision" and value else value
+        return TrainConfig(precision=value).resolved_precision() if key == "precision" else value
 
-    recorded = json.loads((run / "config.json").read_text())
+    recorded = TrainConfig.load(run / "config.json").to_dict()  # a key older than the run: its default, as train reads it
     today = TrainConfig.for_dataset({"dataset": dataset, "method": method}).to_dict()
-    return {key: (recorded.get(key), today[key]) for key in DATASET_DEFAULTS.get(dataset, {})
-            if here(key, recorded.get(key)) != here(key, today[key])}
+    return {key: (recorded[key], today[key]) for key in DATASET_DEFAULTS.get(dataset, {}) if here(key, recorded[key]) != here(key, today[key])}
 
 
 def run_cell(dataset: str, method: str, root: Path, data_dir: str) -> dict:
