@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
-from results_io import RESULTS, write_result
+from results_io import RESULTS, run_cli, write_result
 
 # The paper's Table 2 (test accuracy %): HyperGAN with 1 / 5 / 10 / 100 networks, and its
 # baselines with 100-member ensembles on the same target networks.
@@ -42,28 +41,26 @@ METHODS = ("hypergan", "ensemble", "mc-dropout")
 NAMES = {"hypergan": "HyperGAN", "ensemble": "random-start ensemble", "mc-dropout": "MC dropout"}
 
 
-def hypergan_tf(*args: str) -> None:
-    """Run the CLI as users do, its output going to ours; a failure stops the table."""
-    print("$ hypergan-tf " + " ".join(args), flush=True)
-    if subprocess.run([sys.executable, "-m", "hypergan_tf_cli.main", *args]).returncode != 0:
-        sys.exit(f"failed: hypergan-tf {' '.join(args)}")
-
-
 def is_fresh(result: Path, weights: Path) -> bool:
     return result.is_file() and result.stat().st_mtime_ns >= weights.stat().st_mtime_ns
 
 
 def recipe_changes(run: Path, dataset: str, method: str) -> dict:
     """{option: (the run's value, today's default)} for each recipe value (config.DATASET_DEFAULTS)
-    that `run` was trained without: a run of an older recipe is not what users get now."""
+    that `run` was trained without: a run of an older recipe is not what users get now. Only
+    the options the method's command takes count (a baseline has no diversity term)."""
     from hypergan_tf.config import DATASET_DEFAULTS, TrainConfig
+    from hypergan_tf_cli.commands.train import baseline, train
+
+    takes = {parameter.name for parameter in (train if method == "hypergan" else baseline).params}
 
     def here(key, value):  # --precision auto is the format it resolves to on this machine
         return TrainConfig(precision=value).resolved_precision() if key == "precision" else value
 
     recorded = TrainConfig.load(run / "config.json").to_dict()  # a key older than the run: its default, as train reads it
     today = TrainConfig.for_dataset({"dataset": dataset, "method": method}).to_dict()
-    return {key: (recorded[key], today[key]) for key in DATASET_DEFAULTS.get(dataset, {}) if here(key, recorded[key]) != here(key, today[key])}
+    return {key: (recorded[key], today[key]) for key in DATASET_DEFAULTS.get(dataset, {})
+            if key in takes and here(key, recorded[key]) != here(key, today[key])}
 
 
 def run_cell(dataset: str, method: str, root: Path, data_dir: str) -> dict:
@@ -77,12 +74,12 @@ def run_cell(dataset: str, method: str, root: Path, data_dir: str) -> dict:
                  "(or give another --root) to train the current one")
     if not weights.is_file():
         command = ["train"] if method == "hypergan" else ["baseline", "--method", method]
-        hypergan_tf(*command, "--dataset", dataset, "--run-dir", str(run), *data)  # resumes a run with backups
+        run_cli(*command, "--dataset", dataset, "--run-dir", str(run), *data)  # resumes a run with backups
     if not is_fresh(run / "evaluation.json", weights):
-        hypergan_tf("evaluate", str(run), *data)
+        run_cli("evaluate", str(run), *data)
     partner = OOD_PARTNER.get(dataset)
     if partner and not is_fresh(run / f"ood_{partner}.json", weights):
-        hypergan_tf("ood", str(run), "--out-dataset", partner, *data)
+        run_cli("ood", str(run), "--out-dataset", partner, *data)
     evaluation = json.loads((run / "evaluation.json").read_text())
     summary = json.loads((run / "train_summary.json").read_text())
     config = json.loads((run / "config.json").read_text())

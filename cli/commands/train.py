@@ -58,6 +58,8 @@ RECOMPUTE_HELP = ("Run the networks of a step in groups of N whose forward pass 
               help="absolute: add weight x term; relative: the term's gradient at the networks' outputs is weight x the likelihood's there.")
 @click.option("--diversity-warmup", type=float, default=DEFAULTS.diversity_warmup, show_default=True,
               help="Fraction of training over which the diversity weight ramps up from 0.")
+@click.option("--diversity-delay", type=float, default=DEFAULTS.diversity_delay, show_default=True,
+              help="Fraction of training before the diversity term starts (its ramp follows).")
 @click.option("--off-data-weight", type=float, default=DEFAULTS.off_data_weight, show_default=True,
               help="Reward the networks' uncertainty on inputs made away from the data (0 = off; the uncertainty is in [0, 1]).")
 @click.option("--off-data", type=click.Choice(list(OFF_DATA_INPUTS)), default=DEFAULTS.off_data, show_default=True,

@@ -52,6 +52,7 @@ class HyperGAN(WeightSampler):
         diversity_weight: float = TrainConfig.diversity_weight,
         diversity_scale: str = TrainConfig.diversity_scale,
         diversity_warmup: float = TrainConfig.diversity_warmup,
+        diversity_delay: float = TrainConfig.diversity_delay,
         off_data: str = TrainConfig.off_data,
         off_data_objective: str = TrainConfig.off_data_objective,
         off_data_weight: float = TrainConfig.off_data_weight,
@@ -87,6 +88,7 @@ class HyperGAN(WeightSampler):
         self.diversity_weight = float(diversity_weight)
         self.diversity_scale = diversity_scale
         self.diversity_warmup = float(diversity_warmup)
+        self.diversity_delay = float(diversity_delay)
         self.off_data, self.off_data_objective, self.off_data_weight = off_data, off_data_objective, float(off_data_weight)
         self.off_data_probes, self.off_data_networks = int(off_data_probes), int(off_data_networks)
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -127,6 +129,7 @@ class HyperGAN(WeightSampler):
             input_std=config.input_std if config.input_std is not None else 1.0,
             seed=config.seed, diversity=config.diversity, diversity_weight=config.diversity_weight,
             diversity_scale=config.diversity_scale, diversity_warmup=config.diversity_warmup,
+            diversity_delay=config.diversity_delay,
             off_data=config.off_data, off_data_objective=config.off_data_objective, off_data_weight=config.off_data_weight,
             off_data_probes=config.off_data_probes, off_data_networks=config.off_data_networks, beta_final=config.beta_final, schedule_steps=total_steps, mixer_noise=config.mixer_noise,
             likelihood=config.likelihood, noise_std=config.noise_std,
@@ -145,6 +148,7 @@ class HyperGAN(WeightSampler):
             "schedule_steps": self.schedule_steps, "mixer_noise": self.mixer_noise, "input_mean": self.input_mean,
             "input_std": self.input_std, "seed": self.seed, "diversity": self.diversity, "diversity_weight": self.diversity_weight,
             "diversity_scale": self.diversity_scale, "diversity_warmup": self.diversity_warmup,
+            "diversity_delay": self.diversity_delay,
             "off_data": self.off_data, "off_data_objective": self.off_data_objective, "off_data_weight": self.off_data_weight,
             "off_data_probes": self.off_data_probes, "off_data_networks": self.off_data_networks, **self.likelihood_config(),
         }
@@ -278,12 +282,14 @@ class HyperGAN(WeightSampler):
         return self.beta + (self.beta_final - self.beta) * progress
 
     def current_diversity_weight(self) -> tf.Tensor:
-        """The diversity weight at this step: ramped linearly up from 0 over the first
-        `diversity_warmup` of training, then constant."""
-        if self.diversity_warmup == 0:
+        """The diversity weight at this step: 0 for the first `diversity_delay` of training,
+        then ramped linearly up from 0 over the next `diversity_warmup` of it, then constant."""
+        if self.diversity_warmup == 0 and self.diversity_delay == 0:
             return tf.constant(self.diversity_weight)
-        progress = tf.cast(self.optimizer_steps, tf.float32) / (self.diversity_warmup * self.schedule_steps)
-        return self.diversity_weight * tf.minimum(progress, 1.0)
+        progress = tf.cast(self.optimizer_steps, tf.float32) / self.schedule_steps - self.diversity_delay
+        if self.diversity_warmup == 0:  # a step up at the delay
+            return tf.where(progress >= 0, self.diversity_weight, 0.0)
+        return self.diversity_weight * tf.clip_by_value(progress / self.diversity_warmup, 0.0, 1.0)
 
     # ---- steps ----------------------------------------------------------------
     def train_step(self, data):

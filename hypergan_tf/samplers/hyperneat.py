@@ -268,7 +268,7 @@ class HyperNEAT(WeightSampler):
 # defaults, or `train --method hyperneat` refuses them.
 NOT_APPLICABLE = ("members", "dropout_rate", "epochs", "steps", "networks_per_step", "beta", "beta_final", "per_layer_discriminator", "mixer_noise",
                   "g_learning_rate", "d_learning_rate", "lr_schedule", "code_dim", "use_mixer", "batch_norm", "batch_norm_affine",
-                  "diversity", "diversity_weight", "diversity_scale", "diversity_warmup", "off_data", "off_data_objective", "off_data_weight", "off_data_probes", "off_data_networks", "precision", "recompute", "augment", "mixer_pretrain_steps", "backup_every", "early_stopping", "embedding_dim",
+                  "diversity", "diversity_weight", "diversity_scale", "diversity_warmup", "diversity_delay", "off_data", "off_data_objective", "off_data_weight", "off_data_probes", "off_data_networks", "precision", "recompute", "augment", "mixer_pretrain_steps", "backup_every", "early_stopping", "embedding_dim",
                   "hyper_layers", "strategy", "deterministic")
 
 

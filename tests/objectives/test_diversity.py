@@ -226,6 +226,23 @@ def test_diversity_warmup_ramps_the_weight_up_then_holds(tiny_config):
         TrainConfig(dataset="digits", diversity_warmup=1.5)
 
 
+@pytest.mark.parametrize("warmup, expected", [(0.25, [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 2.0]), (0.0, [0.0, 0.0, 0.0, 0.0, 2.0, 2.0, 2.0, 2.0])])
+def test_diversity_delay_holds_the_term_off_then_ramps_it_in(tiny_config, warmup, expected):
+    config = dataclasses.replace(tiny_config, diversity_weight=2.0, diversity_scale="relative", diversity_warmup=warmup, diversity_delay=0.5)
+    model = build_sampler(config, total_steps=8)  # off for 4 steps, then a ramp over 2 (or a step up at the 5th)
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3))
+    images = tf.random.stateless_uniform((8, 28, 28, 1), seed=(1, 1))
+    weights, strengths = [], []
+    for _ in range(8):
+        weights.append(float(model.current_diversity_weight()))
+        strengths.append(float(model.generator_step(images, tf.range(8) % 10, 4)["diversity_strength"]))
+    assert weights == pytest.approx(expected)
+    assert strengths[3] == 0.0 and strengths[-1] > 0  # the mean logged strength: 0 while held off
+    assert build_sampler(config, total_steps=8).get_config()["diversity_delay"] == 0.5
+    with pytest.raises(HyperganError, match="--diversity-delay"):
+        TrainConfig(dataset="digits", diversity_delay=1.0)
+
+
 def test_gradient_norm_ratio_stays_finite_when_the_networks_fit_the_batch_exactly():
     """A batch fitted with certainty has a cross-entropy gradient of exactly 0 in float32:
     the logged strength (term over likelihood) must not become infinite (a non-finite
