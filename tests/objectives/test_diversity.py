@@ -239,8 +239,10 @@ def test_diversity_delay_holds_the_term_off_then_ramps_it_in(tiny_config, warmup
     assert weights == pytest.approx(expected)
     assert strengths[3] == 0.0 and strengths[-1] > 0  # the mean logged strength: 0 while held off
     assert build_sampler(config, total_steps=8).get_config()["diversity_delay"] == 0.5
-    with pytest.raises(HyperganError, match="--diversity-delay"):
+    with pytest.raises(HyperganError, match="--diversity-delay must be"):
         TrainConfig(dataset="digits", diversity_delay=1.0)
+    with pytest.raises(HyperganError, match="--diversity-delay plus --diversity-warmup"):
+        TrainConfig(dataset="digits", diversity_delay=0.5, diversity_warmup=0.6)
 
 
 def test_gradient_norm_ratio_stays_finite_when_the_networks_fit_the_batch_exactly():
