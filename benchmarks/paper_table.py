@@ -8,7 +8,9 @@ data sets with an out-of-distribution partner (MNIST -> notMNIST, CIFAR-5 -> CIF
 classes 5-9) scores the detection. Finished work in --root is reused (weights,
 evaluation, OOD results); an interrupted training resumes from its last backup. A run
 trained with an older recipe of its data set (a value of config.DATASET_DEFAULTS that
-has changed since) is refused, not reused.
+has changed since) is refused, not reused. Cells of earlier invocations are kept in the
+table (benchmarks/results/paper_table.json); one whose run has an older recipe by now is
+marked with * and a note of what changed.
 
     python benchmarks/paper_table.py --data-dir ../shared/datasets                     # everything
     python benchmarks/paper_table.py --data-dir ../shared/datasets --datasets cifar10 --methods hypergan
@@ -105,6 +107,11 @@ def pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}"
 
 
+def older(cell: dict) -> str:
+    """" *" after a figure of a run trained with an older recipe (kept from an earlier table)."""
+    return " *" if cell.get("older_recipe") else ""
+
+
 def tables(cells: list[dict]) -> str:
     datasets = [d for d in PAPER if any(c["dataset"] == d for c in cells)]
     at = {(c["dataset"], c["method"]): c for c in cells}
@@ -117,19 +124,19 @@ def tables(cells: list[dict]) -> str:
         for d in datasets:
             cell = at.get((d, "hypergan"))
             ours = None if cell is None else cell["single_mean"] if size == "1" else cell["ensembles"].get(size)
-            row.append(f"{pct(ours)} ({PAPER[d]['hypergan'][size]:.2f})")
+            row.append(f"{pct(ours)}{older(cell or {})} ({PAPER[d]['hypergan'][size]:.2f})")
         lines.append(f"| {label} | " + " | ".join(row) + " |")
     for method in ("mc-dropout", "ensemble"):
         row = []
         for d in datasets:
             cell = at.get((d, method))
             ours = None if cell is None else cell["ensembles"][max(cell["ensembles"], key=int)]
-            row.append(f"{pct(ours)} ({PAPER[d][method]:.2f})")
+            row.append(f"{pct(ours)}{older(cell or {})} ({PAPER[d][method]:.2f})")
         lines.append(f"| {NAMES[method]} | " + " | ".join(row) + " |")
     lines += ["", "Training wall time (minutes; a resumed run counts its last part only) and steps:", "",
               "| method | " + " | ".join(datasets) + " |", "| --- |" + " --- |" * len(datasets)]
     for method in METHODS:
-        row = [f"{at[(d, method)]['train_seconds'] / 60:.1f} ({at[(d, method)]['steps']:,} steps)" if (d, method) in at else "-"
+        row = [f"{at[(d, method)]['train_seconds'] / 60:.1f}{older(at[(d, method)])} ({at[(d, method)]['steps']:,} steps)" if (d, method) in at else "-"
                for d in datasets]
         lines.append(f"| {NAMES[method]} | " + " | ".join(row) + " |")
     ood_cells = [c for c in cells if "ood" in c]
@@ -140,8 +147,13 @@ def tables(cells: list[dict]) -> str:
         for c in ood_cells:
             o = c["ood"]
             aupr = "-" if o["aupr_entropy"] is None else f"{o['aupr_entropy']:.3f}"
-            lines.append(f"| {c['dataset']} -> {o['out_dataset']} | {NAMES[c['method']]} | {o['ensemble_size']} | {o['entropy']:.3f} | "
+            lines.append(f"| {c['dataset']} -> {o['out_dataset']} | {NAMES[c['method']]}{older(c)} | {o['ensemble_size']} | {o['entropy']:.3f} | "
                          f"{o['variance']:.3f} | {o['mutual_information']:.3f} | {aupr} |")
+    stale = [c for c in cells if c.get("older_recipe")]
+    if stale:
+        lines += ["", "\\* trained with an older recipe of its data set, kept from an earlier table (retrain it to update): " + "; ".join(
+            f"{c['dataset']} {NAMES[c['method']]}: " + ", ".join(f"{key} {old} (now {new})" for key, (old, new) in c["older_recipe"].items())
+            for c in stale) + "."]
     return "\n".join(lines)
 
 
@@ -158,7 +170,11 @@ def main() -> None:
         parser.error(f"choose --datasets from {', '.join(PAPER)} and --methods from {', '.join(METHODS)}")
     results_file = RESULTS / "paper_table.json"
     earlier = json.loads(results_file.read_text())["cells"] if results_file.is_file() else []
-    cells = {(c["dataset"], c["method"]): c for c in earlier}
+    cells = {}
+    for cell in earlier:  # kept, but marked if their recipe has changed since
+        run = Path(cell["run"])
+        cell["older_recipe"] = recipe_changes(run, cell["dataset"], cell["method"]) if (run / "config.json").is_file() else {}
+        cells[(cell["dataset"], cell["method"])] = cell
     for dataset in datasets:
         for method in methods:
             cells[(dataset, method)] = run_cell(dataset, method, Path(args.root), args.data_dir)
