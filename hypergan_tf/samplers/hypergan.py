@@ -284,10 +284,8 @@ class HyperGAN(WeightSampler):
     def current_diversity_weight(self) -> tf.Tensor:
         """The diversity weight at this step: 0 for the first `diversity_delay` of training,
         then ramped linearly up from 0 over the next `diversity_warmup` of it, then constant."""
-        if self.diversity_warmup == 0 and self.diversity_delay == 0:
-            return tf.constant(self.diversity_weight)
         progress = tf.cast(self.optimizer_steps, tf.float32) / self.schedule_steps - self.diversity_delay
-        if self.diversity_warmup == 0:  # a step up at the delay
+        if self.diversity_warmup == 0:  # full strength from the delay on (from the first step without one)
             return tf.where(progress >= 0, self.diversity_weight, 0.0)
         return self.diversity_weight * tf.clip_by_value(progress / self.diversity_warmup, 0.0, 1.0)
 
