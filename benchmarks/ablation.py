@@ -1,20 +1,24 @@
 """Ablation of the diversity mechanisms (issue 3): one training run per mechanism, same budget.
 
-Each row trains `hypergan-tf train --dataset mnist --steps STEPS` with the mechanism's
-options on top of PLAIN (every mechanism off: the straightforward HyperGAN), then runs
-`hypergan-tf evaluate` and `hypergan-tf ood --out-dataset notmnist`. Finished steps found
-in --work-dir (weights, evaluation, OOD result) are reused, so an interrupted ablation
-continues where it stopped.
+Each row trains `hypergan-tf train --dataset D --steps STEPS` (D: --dataset, MNIST by
+default) with the mechanism's options on top of PLAIN (every mechanism off: the
+straightforward HyperGAN), then runs `hypergan-tf evaluate` and `hypergan-tf ood` against
+the data set's out-of-distribution test set (data.OOD_PARTNERS: notMNIST for MNIST, CIFAR-10
+classes 5-9 for CIFAR-5). Finished steps found in --work-dir (weights, evaluation, OOD
+result) are reused, so an interrupted ablation continues where it stopped.
 
     python benchmarks/ablation.py --data-dir ../shared/datasets                  # every row
     python benchmarks/ablation.py --data-dir ../shared/datasets --rows plain,errors-1.0
+    python benchmarks/ablation.py --data-dir ../shared/datasets --dataset cifar5 --steps 3150 --rows errors-1.0
 
 Every row also gets a proxy of out-of-distribution detection that is not the OOD test set
 (`proxy_aurocs`: validation images against rotated, upside-down and inverted copies and
-against grey CIFAR-10 images): the off-data rows of issue 18 are chosen by it and by the
-validation accuracy, never by notMNIST.
+against images of another kind: grey CIFAR-10 for digits, MNIST digits in colour for
+CIFAR): the off-data rows of issue 18 are chosen by it and by the validation accuracy,
+never by the OOD test set.
 
-Prints a Markdown table and writes benchmarks/results/ablation_steps<STEPS>.json and .md.
+Prints a Markdown table and writes benchmarks/results/ablation_steps<STEPS>.json and .md
+(ablation_<D>_steps<STEPS>.* for a data set other than MNIST).
 Rows measured earlier at the same budget stay in those files (a run of a few rows
 updates them), so the table always shows every row finished so far, in ROWS order.
 Each row costs a training run (about 4-5 min at the default 1,100 steps on 2 CPU cores).
@@ -30,6 +34,8 @@ import sys
 from pathlib import Path
 
 from results_io import RESULTS, write_result
+
+from hypergan_tf.data import OOD_PARTNERS
 
 # Every mechanism off (explicit, so the rows do not move when a default changes).
 PLAIN = ["--diversity-weight", "0", "--no-batch-norm", "--batch-norm-affine", "--mixer-pretrain-steps", "0",
@@ -82,20 +88,21 @@ def hypergan_tf(*args: str) -> None:
         sys.exit(f"failed: {' '.join(args)}\n{done.stdout}\n{done.stderr}")
 
 
-def run_row(name: str, steps: int, work_dir: Path, data_dir: str) -> dict:
+def run_row(name: str, steps: int, work_dir: Path, data_dir: str, dataset: str = "mnist") -> dict:
     options, description = ROWS[name]
     run = work_dir / name
-    ood_file = run / "ood_notmnist.json"
+    partner = OOD_PARTNERS[dataset]
+    ood_file = run / f"ood_{partner}.json"
     train_options = PLAIN + options
     if not (run / "model.weights.h5").exists():
         if run.exists():
             shutil.rmtree(run)
-        hypergan_tf("train", "--dataset", "mnist", "--data-dir", data_dir, "--run-dir", str(run), "--steps", str(steps), *train_options)
+        hypergan_tf("train", "--dataset", dataset, "--data-dir", data_dir, "--run-dir", str(run), "--steps", str(steps), *train_options)
     evaluation_file = run / "evaluation.json"
     if not evaluation_file.exists() or "accuracy_over_groups" not in json.loads(evaluation_file.read_text())["ensembles"]["10"]:
         hypergan_tf("evaluate", str(run), "--data-dir", data_dir)  # absent, or from before the group means
     if not ood_file.exists():
-        hypergan_tf("ood", str(run), "--out-dataset", "notmnist", "--data-dir", data_dir)
+        hypergan_tf("ood", str(run), "--out-dataset", partner, "--data-dir", data_dir)
     evaluation = json.loads((run / "evaluation.json").read_text())
     ood = json.loads(ood_file.read_text())
     single = evaluation["single_network"]["accuracy_mean"]
@@ -125,8 +132,10 @@ def run_row(name: str, steps: int, work_dir: Path, data_dir: str) -> dict:
 def proxy_aurocs(run: Path, data_dir: str) -> dict[str, float]:
     """What rows are chosen by, instead of the OOD test set: the entropy AUROC (100 networks)
     of telling 2,000 of the run's validation images from the same images rotated by 90
-    degrees, upside down, inverted (1 - x), and from 2,000 CIFAR-10 test images in grey at
-    28 x 28; `mean` is their mean. No row trains on any of these. Cached in the run."""
+    degrees, upside down, inverted (1 - x), and from 2,000 test images of another kind at
+    the run's size: CIFAR-10 in grey for grey images (`cifar10-grey`), MNIST digits in
+    colour (grey in every channel) for colour ones (`mnist-colour`); `mean` is their mean.
+    No row trains on any of these. Cached in the run."""
     cache = run / "proxy_ood.json"
     if cache.exists():
         return json.loads(cache.read_text())
@@ -142,10 +151,15 @@ def proxy_aurocs(run: Path, data_dir: str) -> dict[str, float]:
     data = load_dataset(config.dataset, data_dir)
     _, (images, _) = split_validation(data.train_images, data.train_labels, config.validation_examples, config.seed)
     images = as_inputs(images)[:2000]
-    cifar = load_dataset("cifar10", data_dir, need_train=False)
-    grey = tf.image.resize(tf.image.rgb_to_grayscale(as_inputs(cifar.test_images[:2000])), images.shape[1:3]).numpy()
+    size = images.shape[1:3]
+    if images.shape[-1] == 1:
+        foreign = load_dataset("cifar10", data_dir, need_train=False).test_images[:2000]
+        other = {"cifar10-grey": tf.image.resize(tf.image.rgb_to_grayscale(as_inputs(foreign)), size).numpy()}
+    else:
+        foreign = load_dataset("mnist", data_dir, need_train=False).test_images[:2000]
+        other = {"mnist-colour": np.repeat(tf.image.resize(as_inputs(foreign), size).numpy(), images.shape[-1], axis=-1)}
     outside = {"rot90": np.rot90(images, 1, axes=(1, 2)).copy(), "upside-down": images[:, ::-1].copy(), "inverted": 1.0 - images,
-               "cifar10-grey": grey}
+               **other}
     result = {name: entropy_auroc(model, images, other) for name, other in outside.items()}
     result["mean"] = float(np.mean(list(result.values())))
     cache.write_text(json.dumps(result))
@@ -179,7 +193,9 @@ def merged_rows(results_file: Path, new_rows: list[dict]) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", required=True, help="Folder with mnist/ and notmnist/ (e.g. ../shared/datasets).")
+    parser.add_argument("--data-dir", required=True, help="Folder with mnist/, notmnist/ and cifar10/ (e.g. ../shared/datasets).")
+    parser.add_argument("--dataset", default="mnist", choices=list(OOD_PARTNERS),
+                        help="What every row trains on (a data set with an out-of-distribution test set).")
     parser.add_argument("--steps", type=int, default=1100, help="Training steps per row (same budget for all).")
     parser.add_argument("--rows", default=",".join(ROWS), help=f"Comma-separated subset of: {', '.join(ROWS)}.")
     parser.add_argument("--work-dir", default=str(RESULTS / "ablation_runs"), help="Where the runs go (reused when present).")
@@ -188,13 +204,14 @@ def main() -> None:
     unknown = [name for name in names if name not in ROWS]
     if unknown:
         parser.error(f"unknown rows {unknown}; choose from {', '.join(ROWS)}")
-    work_dir = Path(args.work_dir) / f"steps{args.steps}"
+    budget = f"steps{args.steps}" if args.dataset == "mnist" else f"{args.dataset}_steps{args.steps}"
+    work_dir = Path(args.work_dir) / budget
     rows = []
     for name in names:
-        rows.append(run_row(name, args.steps, work_dir, args.data_dir))
+        rows.append(run_row(name, args.steps, work_dir, args.data_dir, args.dataset))
         print(f"{name}: single {100 * rows[-1]['single']:.2f}%, 10 nets {100 * rows[-1]['ensemble_10']:.2f}%, "
               f"gain {100 * rows[-1]['gain_10']:+.2f} points", flush=True)
-    results_file = RESULTS / f"ablation_steps{args.steps}.json"
+    results_file = RESULTS / f"ablation_{budget}.json"
     rows = merged_rows(results_file, rows)
     markdown = table(rows)
     print(markdown)

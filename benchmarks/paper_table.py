@@ -4,9 +4,9 @@ For each data set (MNIST, MNIST-5000, CIFAR-5, CIFAR-10) and method (HyperGAN, t
 random-start ensemble, MC dropout) it trains the run with the data set's own defaults
 (`hypergan-tf train --dataset D`, `hypergan-tf baseline --method M --dataset D`: no other
 option, so the table shows what users get), evaluates it on the test split, and for the
-data sets with an out-of-distribution partner (MNIST -> notMNIST, CIFAR-5 -> CIFAR-10
-classes 5-9) scores the detection. Finished work in --root is reused (weights,
-evaluation, OOD results); an interrupted training resumes from its last backup. A run
+data sets with an out-of-distribution partner (data.OOD_PARTNERS: MNIST and MNIST-5000
+-> notMNIST, CIFAR-5 -> CIFAR-10 classes 5-9) scores the detection. Finished work in
+--root is reused (weights, evaluation, OOD results); an interrupted training resumes from its last backup. A run
 trained with an older recipe of its data set (a value of config.DATASET_DEFAULTS that
 has changed since) is refused, not reused. Cells of earlier invocations are kept in the
 table (benchmarks/results/paper_table.json); one whose run has an older recipe by now is
@@ -38,7 +38,6 @@ PAPER = {
     "cifar5": {"hypergan": {"1": 84.50, "5": 85.51, "10": 85.54, "100": 85.81}, "mc-dropout": 84.00, "ensemble": 83.84},
     "cifar10": {"hypergan": {"1": 76.32, "5": 76.84, "10": 77.52, "100": 77.71}, "mc-dropout": 72.75, "ensemble": 74.79},
 }
-OOD_PARTNER = {"mnist": "notmnist", "cifar5": "cifar5-other"}
 METHODS = ("hypergan", "ensemble", "mc-dropout")
 NAMES = {"hypergan": "HyperGAN", "ensemble": "random-start ensemble", "mc-dropout": "MC dropout"}
 
@@ -67,6 +66,8 @@ def recipe_changes(run: Path, dataset: str, method: str) -> dict:
 
 def run_cell(dataset: str, method: str, root: Path, data_dir: str) -> dict:
     """Train (or reuse), evaluate and score OOD for one data set and method."""
+    from hypergan_tf.data import OOD_PARTNERS
+
     run = root / dataset / method
     weights = run / "model.weights.h5"
     data = ["--data-dir", data_dir]
@@ -79,7 +80,7 @@ def run_cell(dataset: str, method: str, root: Path, data_dir: str) -> dict:
         run_cli(*command, "--dataset", dataset, "--run-dir", str(run), *data)  # resumes a run with backups
     if not is_fresh(run / "evaluation.json", weights):
         run_cli("evaluate", str(run), *data)
-    partner = OOD_PARTNER.get(dataset)
+    partner = OOD_PARTNERS.get(dataset)
     if partner and not is_fresh(run / f"ood_{partner}.json", weights):
         run_cli("ood", str(run), "--out-dataset", partner, *data)
     evaluation = json.loads((run / "evaluation.json").read_text())
@@ -89,7 +90,8 @@ def run_cell(dataset: str, method: str, root: Path, data_dir: str) -> dict:
         "dataset": dataset, "method": method, "run": str(run),
         "train_seconds": summary["train_seconds"], "resumed": summary["resumed"], "steps": summary["steps"],
         "options": {key: config[key] for key in ("target", "steps", "epochs", "batch_size", "networks_per_step", "members",
-                                                 "augment", "precision", "diversity", "diversity_weight", "diversity_scale") if key in config},
+                                                 "augment", "precision", "diversity", "diversity_weight", "diversity_scale",
+                                                 "diversity_delay", "diversity_warmup", "off_data_weight", "off_data_objective") if key in config},
         "single_mean": evaluation["single_network"]["accuracy_mean"],
         "single_std": evaluation["single_network"]["accuracy_std"],
         "ensembles": {size: values["accuracy"] for size, values in evaluation["ensembles"].items()},

@@ -13,7 +13,7 @@ from hypergan_tf.analysis.diversity import FEATURE_IMAGES, FEATURE_NETWORKS, fea
 from hypergan_tf.analysis.evaluate import evaluate_task
 from hypergan_tf.analysis.ood import ood as run_ood
 from hypergan_tf.analysis.report import write_report
-from hypergan_tf.data import DATASETS
+from hypergan_tf.data import DATASETS, ood_partner
 from hypergan_tf.data.pipelines import as_inputs
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.runs import load_run, load_test_split, require_task
@@ -89,7 +89,8 @@ PRINTERS = {"classification": _print_classification, "regression": _print_regres
 
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
-@click.option("--out-dataset", type=click.Choice(DATASETS), required=True, help="Out-of-distribution test set, e.g. notmnist (MNIST runs) or cifar5-other (cifar5 runs).")
+@click.option("--out-dataset", type=click.Choice(DATASETS), default=None,
+              help="Out-of-distribution test set (default: the run's data set's own: notmnist for mnist and mnist5000 runs, cifar5-other for cifar5 runs).")
 @click.option("--ensemble-size", type=int, default=100, show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--seed", type=SEED, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks.")
@@ -100,6 +101,7 @@ def ood(run_dir, out_dataset, ensemble_size, data_dir, seed, json_path, plot_pat
     """Out-of-distribution detection: AUROC/AUPR of entropy, variance and mutual information."""
     config, model = load_run(run_dir)
     require_task(config, "classification", "ood")
+    out_dataset = out_dataset or ood_partner(config.dataset)
     inside, outside = load_test_split(config, data_dir=data_dir), load_test_split(config, out_dataset, data_dir)
     path, plot_path = result_paths(run_dir, json_path, plot_path, *ood_files(out_dataset))
     with progress_bar("scoring") as progress:

@@ -38,7 +38,19 @@ SOURCES = {
 # Data sets that need no files: bundled or generated in memory.
 BUILT_IN = {"digits": load_digits, "toy-cubic": load_toy_cubic}
 DATASETS = tuple(SOURCES)
+# dataset -> the test set `ood` scores its runs against by default: images of no class it
+# was trained on (the paper's pairs, and MNIST-5000 with MNIST's).
+OOD_PARTNERS = {"mnist": "notmnist", "mnist5000": "notmnist", "cifar5": "cifar5-other"}
 TRAINABLE_DATASETS = tuple(name for name, (_, _, has_train) in SOURCES.items() if has_train)
+
+
+def ood_partner(name: str) -> str:
+    """The out-of-distribution test set of a data set (OOD_PARTNERS); raises HyperganError
+    naming the choices when it has none."""
+    if name not in OOD_PARTNERS:
+        raise HyperganError(f"{name} has no out-of-distribution test set of its own (only {', '.join(OOD_PARTNERS)} have one): "
+                            "name one with --out-dataset")
+    return OOD_PARTNERS[name]
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path | None:

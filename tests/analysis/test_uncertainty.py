@@ -47,3 +47,24 @@ def test_ood_command_on_a_tiny_run(tmp_path):
     assert list(by_size) == ["1", "2", "4"] and by_size["4"] == report["scores"]["entropy"]["auroc"]
     assert all(0 <= auroc <= 1 for auroc in by_size.values()) and "entropy AUROC of the first n networks: 1:" in result.output
     assert (run_dir / "ood_notmnist.png").stat().st_size > 1000
+    written = (run_dir / "ood_notmnist.json").read_bytes()
+    refused = runner.invoke(cli, ["ood", str(run_dir), "--ensemble-size", "2"])  # digits has no OOD set of its own
+    assert refused.exit_code == 2 and refused.output.startswith("Error: digits has no out-of-distribution test set")
+    assert "--out-dataset" in refused.output and "Traceback" not in refused.output
+    assert (run_dir / "ood_notmnist.json").read_bytes() == written
+
+
+def test_ood_scores_a_run_against_its_data_sets_own_partner_by_default(tmp_path):
+    """MNIST runs -> notMNIST without --out-dataset (a digits run, with no partner, is
+    refused in the test above)."""
+    data = tmp_path / "data"
+    make_idx_dataset(data / "mnist", num_train=60, num_test=20)
+    make_idx_dataset(data / "notmnist", splits=("t10k",), num_test=30, seed=1)
+    runner, run_dir = CliRunner(), tmp_path / "run"
+    trained = runner.invoke(cli, ["train", "--dataset", "mnist", "--data-dir", str(data), "--run-dir", str(run_dir), "--steps", "2",
+                                  "--networks-per-step", "2", "--batch-size", "10", "--code-dim", "8"])
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(cli, ["ood", str(run_dir), "--data-dir", str(data), "--ensemble-size", "2"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((run_dir / "ood_notmnist.json").read_text())
+    assert (report["in_dataset"], report["out_dataset"], report["num_in"], report["num_out"]) == ("mnist", "notmnist", 20, 30)
