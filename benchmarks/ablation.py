@@ -154,12 +154,12 @@ def proxy_aurocs(run: Path, data_dir: str) -> dict[str, float]:
     size = images.shape[1:3]
     if images.shape[-1] == 1:
         foreign = load_dataset("cifar10", data_dir, need_train=False).test_images[:2000]
-        other = {"cifar10-grey": tf.image.resize(tf.image.rgb_to_grayscale(as_inputs(foreign)), size).numpy()}
+        kind = {"cifar10-grey": tf.image.resize(tf.image.rgb_to_grayscale(as_inputs(foreign)), size).numpy()}
     else:
         foreign = load_dataset("mnist", data_dir, need_train=False).test_images[:2000]
-        other = {"mnist-colour": np.repeat(tf.image.resize(as_inputs(foreign), size).numpy(), images.shape[-1], axis=-1)}
+        kind = {"mnist-colour": np.repeat(tf.image.resize(as_inputs(foreign), size).numpy(), images.shape[-1], axis=-1)}
     outside = {"rot90": np.rot90(images, 1, axes=(1, 2)).copy(), "upside-down": images[:, ::-1].copy(), "inverted": 1.0 - images,
-               **other}
+               **kind}
     result = {name: entropy_auroc(model, images, other) for name, other in outside.items()}
     result["mean"] = float(np.mean(list(result.values())))
     cache.write_text(json.dumps(result))

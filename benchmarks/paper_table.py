@@ -6,9 +6,9 @@ random-start ensemble, MC dropout) it trains the run with the data set's own def
 option, so the table shows what users get), evaluates it on the test split, and for the
 data sets with an out-of-distribution partner (data.OOD_PARTNERS: MNIST and MNIST-5000
 -> notMNIST, CIFAR-5 -> CIFAR-10 classes 5-9) scores the detection. Finished work in
---root is reused (weights, evaluation, OOD results); an interrupted training resumes from its last backup. A run
-trained with an older recipe of its data set (a value of config.DATASET_DEFAULTS that
-has changed since) is refused, not reused. Cells of earlier invocations are kept in the
+--root is reused (weights, evaluation, OOD results); an interrupted training resumes
+from its last backup. A run trained with an older recipe of its data set (a value of
+config.DATASET_DEFAULTS that has changed since) is refused, not reused. Cells of earlier invocations are kept in the
 table (benchmarks/results/paper_table.json); one whose run has an older recipe by now is
 marked with * and a note of what changed.
 
