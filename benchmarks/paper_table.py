@@ -8,9 +8,9 @@ data sets with an out-of-distribution partner (data.OOD_PARTNERS: MNIST and MNIS
 -> notMNIST, CIFAR-5 -> CIFAR-10 classes 5-9) scores the detection. Finished work in
 --root is reused (weights, evaluation, OOD results); an interrupted training resumes
 from its last backup. A run trained with an older recipe of its data set (a value of
-config.DATASET_DEFAULTS that has changed since) is refused, not reused. Cells of earlier invocations are kept in the
-table (benchmarks/results/paper_table.json); one whose run has an older recipe by now is
-marked with * and a note of what changed.
+config.DATASET_DEFAULTS that has changed since) is refused, not reused. Cells of
+earlier invocations are kept in the table (benchmarks/results/paper_table.json); one
+whose run has an older recipe by now is marked with * and a note of what changed.
 
     python benchmarks/paper_table.py --data-dir ../shared/datasets                     # everything
     python benchmarks/paper_table.py --data-dir ../shared/datasets --datasets cifar10 --methods hypergan
