@@ -13,7 +13,7 @@ from hypergan_tf.analysis.diversity import FEATURE_IMAGES, FEATURE_NETWORKS, fea
 from hypergan_tf.analysis.evaluate import evaluate_task
 from hypergan_tf.analysis.ood import ood as run_ood
 from hypergan_tf.analysis.report import write_report
-from hypergan_tf.data import DATASETS, ood_partner
+from hypergan_tf.data import DATASETS, OOD_PARTNERS, ood_partner
 from hypergan_tf.data.pipelines import as_inputs
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.runs import load_run, load_test_split, require_task
@@ -90,7 +90,8 @@ PRINTERS = {"classification": _print_classification, "regression": _print_regres
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--out-dataset", type=click.Choice(DATASETS), default=None,
-              help="Out-of-distribution test set (default: the run's data set's own: notmnist for mnist and mnist5000 runs, cifar5-other for cifar5 runs).")
+              help="Out-of-distribution test set (default: the run's data set's own: "
+                   + ", ".join(f"{out} for {name}" for name, out in OOD_PARTNERS.items()) + ").")
 @click.option("--ensemble-size", type=int, default=100, show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--seed", type=SEED, default=NETWORK_SEED, show_default=True, help="Seed of the sampled networks.")
