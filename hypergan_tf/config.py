@@ -138,6 +138,14 @@ class TrainConfig:
     off_data_weight: float = 0.0
     off_data_probes: int = 32
     off_data_networks: int = 8
+    # Different representations (objectives/feature_diversity.py, issue 18): the generators'
+    # loss adds feature_diversity_weight times the mean linear CKA between the K networks'
+    # outputs of feature_diversity_layers (comma-separated; None: every hidden layer) on the
+    # first feature_diversity_examples images of the batch, from the step's own forward pass;
+    # it follows the diversity term's delay and warmup. In [0, 1]. 0: off.
+    feature_diversity_weight: float = 0.0
+    feature_diversity_layers: str | None = None
+    feature_diversity_examples: int = 32
     # The number format of the target networks in training steps: "float32", or "bfloat16"
     # (mixed precision: float32 weights, generators and losses; the networks' forward and
     # backward passes in bfloat16), or "auto" (resolved_precision). Evaluation and export
@@ -229,6 +237,11 @@ class TrainConfig:
             (self.off_data_networks >= 2, "--off-data-networks must be at least 2 (disagreement needs two networks)"),
             (self.off_data_weight == 0 or (self.method == "hypergan" and self.task == "classification"),
              "--off-data-weight applies to HyperGAN runs on classification data sets only"),
+            (self.feature_diversity_weight >= 0, "--feature-diversity-weight must be >= 0 (0 turns the term off)"),
+            (self.feature_diversity_examples >= 2, "--feature-diversity-examples must be at least 2 (a similarity of features needs two images)"),
+            (self.feature_diversity_weight == 0 or self.method == "hypergan", "--feature-diversity-weight applies to HyperGAN runs only"),
+            (self.feature_diversity_weight == 0 or self.recompute == 0,
+             "--feature-diversity-weight reads the activations that --recompute drops: use one of them"),
             (self.diversity_scale in DIVERSITY_SCALES, "--diversity-scale must be one of " + ", ".join(DIVERSITY_SCALES)),
             (self.diversity_scale != "relative" or self.diversity not in DIVERSITY_TERMS or DIVERSITY_TERMS[self.diversity].reads_outputs,
              f"--diversity-scale relative rescales a term of the networks' outputs on the batch "

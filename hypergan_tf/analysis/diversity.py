@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from hypergan_tf.analysis.metrics import l2_norm_stats
 from hypergan_tf.objectives.diversity import nearest_neighbour_distances
+from hypergan_tf.objectives.feature_diversity import mean_pairwise_cka
 from hypergan_tf.targets import TargetSpec
 from hypergan_tf.targets.symmetry import canonical_weights
 
@@ -48,14 +49,4 @@ def feature_similarity(model, images: np.ndarray, weights: dict[str, np.ndarray]
     permuted or rescaled units count as the same features) and near 0 when they are
     unrelated: it tells whether the networks compute one representation or several."""
     features = model.features(tf.constant(images, tf.float32), {name: tf.constant(value) for name, value in weights.items()})
-    result = {}
-    for layer, x in features.items():
-        x = x - tf.reduce_mean(x, axis=1, keepdims=True)  # centred features give centred Gram matrices
-        gram = tf.cast(tf.matmul(x, x, transpose_b=True), tf.float64)  # [K, B, B]
-        flat = tf.reshape(gram, [tf.shape(gram)[0], -1])
-        hsic = tf.matmul(flat, flat, transpose_b=True)
-        norms = tf.sqrt(tf.linalg.diag_part(hsic))
-        cka = (hsic / (norms[:, None] * norms[None, :])).numpy()
-        count = len(cka)
-        result[layer] = float((cka.sum() - np.trace(cka)) / (count * (count - 1)))
-    return result
+    return {layer: float(mean_pairwise_cka(x, tf.float64)) for layer, x in features.items()}

@@ -118,6 +118,12 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
         """`classify` as the run's training steps compute it (--precision, --recompute)."""
         return self.classify(images, weights, self.training_precision, self.training_recompute)
 
+    def training_classify_and_features(self, images, weights, layers: tuple[str, ...], examples: int):
+        """`training_classify`'s logits and, from the same forward pass, the outputs of
+        `layers` on the first `examples` images: {layer: [K, examples, F]} (no --recompute)."""
+        return self.target.forward_and_features(standardise(images, self.input_mean, self.input_std), weights,
+                                                self.training_precision, layers, examples)
+
     def take_training_options(self, config: "TrainConfig") -> None:
         """How `training_classify` computes, from the run's configuration."""
         self.training_precision, self.training_recompute = config.resolved_precision(), config.recompute

@@ -6,6 +6,8 @@ One training step (paper, eq. 2):
      batch; loss = mean negative log-likelihood over the K networks (cross-entropy for
      classifiers; the run's likelihood, objectives/likelihood.py)
      + diversity_weight * (a diversity term, objectives/diversity.py)
+     + feature_diversity_weight * (similarity of the networks' features, objectives/feature_diversity.py)
+     - off_data_weight * (their uncertainty on inputs away from the data, objectives/off_data.py)
      + beta * (non-saturating adversarial loss of the codes, objectives/adversarial.py).
 """
 
@@ -18,6 +20,7 @@ import tensorflow as tf
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.objectives import adversarial
 from hypergan_tf.objectives.diversity import DIVERSITY_TERMS, StepOutputs, diversity_loss, gradient_norm_ratio
+from hypergan_tf.objectives.feature_diversity import feature_layers, feature_similarity
 from hypergan_tf.objectives.off_data import off_data_loss
 from hypergan_tf.optimizers import FusedAdam
 from hypergan_tf.samplers.base import NETWORK_SEED, WeightSampler, fixed_noise, learning_rate
@@ -58,6 +61,9 @@ class HyperGAN(WeightSampler):
         off_data_weight: float = TrainConfig.off_data_weight,
         off_data_probes: int = TrainConfig.off_data_probes,
         off_data_networks: int = TrainConfig.off_data_networks,
+        feature_diversity_weight: float = TrainConfig.feature_diversity_weight,
+        feature_diversity_layers: str | None = TrainConfig.feature_diversity_layers,
+        feature_diversity_examples: int = TrainConfig.feature_diversity_examples,
         beta_final: float | None = None,
         schedule_steps: int = 1,
         mixer_noise: float = TrainConfig.mixer_noise,
@@ -91,12 +97,15 @@ class HyperGAN(WeightSampler):
         self.diversity_delay = float(diversity_delay)
         self.off_data, self.off_data_objective, self.off_data_weight = off_data, off_data_objective, float(off_data_weight)
         self.off_data_probes, self.off_data_networks = int(off_data_probes), int(off_data_networks)
+        self.feature_diversity_weight, self.feature_diversity_layers = float(feature_diversity_weight), feature_diversity_layers or None
+        self.feature_diversity_examples = int(feature_diversity_examples)
+        self.feature_layer_names = feature_layers(target, self.feature_diversity_layers) if self.feature_diversity_weight > 0 else ()
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.use_likelihood(likelihood, noise_std)
         self.trackers = {
             name: keras.metrics.Mean(name=name)
             for name in ("target_loss", self.log_names["score"], "g_loss", "d_loss", "d_accuracy", self.log_names["ensemble_score"],
-                         "diversity_loss", "diversity_strength", "off_data_uncertainty", "ensemble_gain", self.log_names["spread"])
+                         "diversity_loss", "diversity_strength", "off_data_uncertainty", "feature_similarity", "ensemble_gain", self.log_names["spread"])
         }
         # Build every sub-model now, so weights can be loaded before any call.
         self.generate(tf.zeros([2, self.noise_dim]))
@@ -131,7 +140,9 @@ class HyperGAN(WeightSampler):
             diversity_scale=config.diversity_scale, diversity_warmup=config.diversity_warmup,
             diversity_delay=config.diversity_delay,
             off_data=config.off_data, off_data_objective=config.off_data_objective, off_data_weight=config.off_data_weight,
-            off_data_probes=config.off_data_probes, off_data_networks=config.off_data_networks, beta_final=config.beta_final, schedule_steps=total_steps, mixer_noise=config.mixer_noise,
+            off_data_probes=config.off_data_probes, off_data_networks=config.off_data_networks,
+            feature_diversity_weight=config.feature_diversity_weight, feature_diversity_layers=config.feature_diversity_layers,
+            feature_diversity_examples=config.feature_diversity_examples, beta_final=config.beta_final, schedule_steps=total_steps, mixer_noise=config.mixer_noise,
             likelihood=config.likelihood, noise_std=config.noise_std,
         )
 
@@ -150,7 +161,9 @@ class HyperGAN(WeightSampler):
             "diversity_scale": self.diversity_scale, "diversity_warmup": self.diversity_warmup,
             "diversity_delay": self.diversity_delay,
             "off_data": self.off_data, "off_data_objective": self.off_data_objective, "off_data_weight": self.off_data_weight,
-            "off_data_probes": self.off_data_probes, "off_data_networks": self.off_data_networks, **self.likelihood_config(),
+            "off_data_probes": self.off_data_probes, "off_data_networks": self.off_data_networks,
+            "feature_diversity_weight": self.feature_diversity_weight, "feature_diversity_layers": self.feature_diversity_layers,
+            "feature_diversity_examples": self.feature_diversity_examples, **self.likelihood_config(),
         }
 
     @classmethod
@@ -166,6 +179,12 @@ class HyperGAN(WeightSampler):
 
     def describe(self) -> str:
         return "HyperGAN"
+
+    @classmethod
+    def check_config(cls, config: TrainConfig, target: TargetSpec) -> None:
+        super().check_config(config, target)
+        if config.feature_diversity_weight > 0:
+            feature_layers(target, config.feature_diversity_layers)
 
     def parameter_counts(self) -> dict[str, int]:
         count = lambda variables: int(sum(np.prod(v.shape) for v in variables))  # noqa: E731
@@ -281,13 +300,18 @@ class HyperGAN(WeightSampler):
         progress = tf.minimum(tf.cast(self.optimizer_steps, tf.float32) / self.schedule_steps, 1.0)
         return self.beta + (self.beta_final - self.beta) * progress
 
-    def current_diversity_weight(self) -> tf.Tensor:
-        """The diversity weight at this step: 0 for the first `diversity_delay` of training,
-        then ramped linearly up from 0 over the next `diversity_warmup` of it, then constant."""
+    def diversity_ramp(self) -> tf.Tensor:
+        """The diversity terms' share of their weight at this step: 0 for the first
+        `diversity_delay` of training, then ramped linearly up to 1 over the next
+        `diversity_warmup` of it, then 1."""
         progress = tf.cast(self.optimizer_steps, tf.float32) / self.schedule_steps - self.diversity_delay
         if self.diversity_warmup == 0:  # full strength from the delay on (from the first step without one)
-            return tf.where(progress >= 0, self.diversity_weight, 0.0)
-        return self.diversity_weight * tf.clip_by_value(progress / self.diversity_warmup, 0.0, 1.0)
+            return tf.where(progress >= 0, 1.0, 0.0)
+        return tf.clip_by_value(progress / self.diversity_warmup, 0.0, 1.0)
+
+    def current_diversity_weight(self) -> tf.Tensor:
+        """The diversity weight at this step (diversity_ramp)."""
+        return self.diversity_weight * self.diversity_ramp()
 
     # ---- steps ----------------------------------------------------------------
     def train_step(self, data):
@@ -322,7 +346,11 @@ class HyperGAN(WeightSampler):
         with tf.GradientTape() as tape:
             noise = self.step_normal([num_networks, self.noise_dim], purpose=2)
             codes, weights = self.generate(noise, training=True)
-            logits = self.training_classify(images, weights)
+            if self.feature_diversity_weight > 0:  # the features come from the same forward pass
+                logits, features = self.training_classify_and_features(images, weights, self.feature_layer_names,
+                                                                       self.feature_diversity_examples)
+            else:
+                logits = self.training_classify(images, weights)
             with tf.GradientTape(persistent=True) as at_outputs:  # gradients at the outputs: the diversity strength
                 at_outputs.watch(logits)
                 target_loss = self.likelihood.loss(logits, labels)
@@ -347,6 +375,10 @@ class HyperGAN(WeightSampler):
                                          self.off_data_probes, self.off_data_networks)
                 g_loss += self.off_data_weight * off_data
                 self.trackers["off_data_uncertainty"].update_state(-off_data)
+            if self.feature_diversity_weight > 0:
+                similarity = feature_similarity(features)
+                g_loss += self.feature_diversity_weight * self.diversity_ramp() * similarity
+                self.trackers["feature_similarity"].update_state(similarity)
             if self.uses_discriminator:
                 g_loss += self.current_beta() * adversarial.adversarial_loss(self.discriminator(codes))
             scaled = g_loss / self.distribute_strategy.num_replicas_in_sync
@@ -358,7 +390,9 @@ class HyperGAN(WeightSampler):
         self.trackers["diversity_loss"].update_state(diversity)
         self.trackers["diversity_strength"].update_state(logged)
         self.trackers[self.log_names["score"]].update_state(self.likelihood.member_score(logits, labels))
-        logged = ("target_loss", self.log_names["score"], "g_loss", "diversity_loss", "diversity_strength") + (("off_data_uncertainty",) if self.off_data_weight > 0 else ())
+        logged = (("target_loss", self.log_names["score"], "g_loss", "diversity_loss", "diversity_strength")
+                  + (("off_data_uncertainty",) if self.off_data_weight > 0 else ())
+                  + (("feature_similarity",) if self.feature_diversity_weight > 0 else ()))
         return {name: self.trackers[name].result() for name in logged}
 
     def test_step(self, data):

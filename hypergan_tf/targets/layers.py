@@ -55,6 +55,11 @@ def per_network(x, layout: str, num_networks, features: int = -1) -> tf.Tensor:
     return tf.reshape(x, [num_networks, tf.shape(x)[1], features])
 
 
+def first_examples(x, layout: str, count: int) -> tf.Tensor:
+    """Batched activations of any layout, cut to their first `count` examples."""
+    return x[:, :count] if layout == "per_network" else x[:count]
+
+
 @dataclasses.dataclass(frozen=True)
 class TargetLayer(abc.ABC):
     """One layer of a target network; `in_units` is filled in by `TargetSpec` from the

@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.targets.layers import TargetLayer, layer_from_config, per_network
+from hypergan_tf.targets.layers import TargetLayer, first_examples, layer_from_config, per_network
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,21 +118,27 @@ class TargetSpec:
             group = tf.recompute_grad(lambda images, *values: self.forward(images, dict(zip(weights, values)), precision))
             return tf.concat([group(images, *(value[start:start + recompute] for value in weights.values()))
                               for start in range(0, count, recompute)], axis=0)
+        return self.forward_and_features(images, weights, precision)[0]
+
+    def forward_and_features(self, images: tf.Tensor, weights: dict[str, tf.Tensor], precision: str = "float32",
+                             layers: tuple[str, ...] = (), examples: int = 0) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
+        """`forward`'s logits [K, B, classes] and, from the same pass, the outputs of `layers`
+        on the first `examples` images as {layer: [K, examples, F]} (float32, flattened as
+        `features` does): what a training term on the networks' features reads without a
+        second forward pass (objectives/feature_diversity.py)."""
         dtype = tf.as_dtype(precision)
-        x, layout = tf.cast(images, dtype), "shared"
+        x, layout, kept = tf.cast(images, dtype), "shared", {}
         for layer in self.layers:
             x, layout = layer.forward(x, layout, tf.cast(weights[f"{layer.name}/kernel"], dtype), tf.cast(weights[f"{layer.name}/bias"], dtype))
-        return tf.cast(x, tf.float32)
+            if layer.name in layers:
+                num_networks = int(weights[f"{layer.name}/kernel"].shape[0])
+                kept[layer.name] = tf.cast(per_network(first_examples(x, layout, examples), layout, num_networks), tf.float32)
+        return tf.cast(x, tf.float32), kept
 
     def features(self, images: tf.Tensor, weights: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         """Every layer's output (after activation and pooling) for K networks, as
         {layer name: [K, B, F]} (the last is the logits)."""
-        x, layout, found = images, "shared", {}
-        num_networks = int(next(iter(weights.values())).shape[0])
-        for layer in self.layers:
-            x, layout = layer.forward(x, layout, weights[f"{layer.name}/kernel"], weights[f"{layer.name}/bias"])
-            found[layer.name] = per_network(x, layout, num_networks)
-        return found
+        return self.forward_and_features(images, weights, layers=tuple(self.layer_names), examples=tf.shape(images)[0])[1]
 
     def forward_loop(self, images: tf.Tensor, weights: dict[str, tf.Tensor]) -> tf.Tensor:
         """Reference: the same logits, one network at a time with plain ops in textbook
