@@ -75,11 +75,11 @@ ROWS: dict[str, tuple[list[str], str]] = {
                                    "the same with every member's own entropy rewarded (outlier exposure)"),
     "errors-1.0+off-entropy-0.1": (DEFAULT_TERM + SCREENED_PROBES + ["--off-data-weight", "0.1", "--off-data", "mixed", "--off-data-objective", "entropy"],
                                    "the entropy row, weaker"),
-    # Issue 18: the shipped default plus a penalty on how alike the networks' hidden features are
-    # (mean pairwise linear CKA on 32 images of the batch).
-    "errors-1.0+features-0.3": (DEFAULT_TERM + ["--feature-diversity-weight", "0.3"], "the default, plus the networks' feature similarity (CKA) penalised"),
-    "errors-1.0+features-1.0": (DEFAULT_TERM + ["--feature-diversity-weight", "1.0"], "the same, stronger"),
-    "errors-1.0+features-3.0": (DEFAULT_TERM + ["--feature-diversity-weight", "3.0"], "the same, stronger still"),
+    # Issue 18: the shipped default plus the networks' repulsion in feature space (CKA between
+    # their hidden layers' outputs on 32 images of the batch).
+    "errors-1.0+features-0.01": (DEFAULT_TERM + ["--feature-diversity-weight", "0.01"], "the default, plus repulsion of the networks' hidden features (CKA)"),
+    "errors-1.0+features-0.03": (DEFAULT_TERM + ["--feature-diversity-weight", "0.03"], "the same, stronger"),
+    "errors-1.0+features-0.1": (DEFAULT_TERM + ["--feature-diversity-weight", "0.1"], "the same, stronger still"),
     "predictions-0.02+early-stopping": (["--diversity", "predictions", "--diversity-weight", "0.02", "--early-stopping", "1", "--backup-every", "275"],
                                         "keep the best validation ensemble gain, checked every 275 steps"),
 }

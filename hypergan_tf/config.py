@@ -139,10 +139,11 @@ class TrainConfig:
     off_data_probes: int = 32
     off_data_networks: int = 8
     # Different representations (objectives/feature_diversity.py, issue 18): the generators'
-    # loss adds feature_diversity_weight times the mean linear CKA between the K networks'
-    # outputs of feature_diversity_layers (comma-separated; None: every hidden layer) on the
-    # first feature_diversity_examples images of the batch, from the step's own forward pass;
-    # it follows the diversity term's delay and warmup. In [0, 1]. 0: off.
+    # loss adds feature_diversity_weight times the repulsion (minus the mean log nearest-
+    # neighbour distance) of the K networks in linear CKA, from their outputs of
+    # feature_diversity_layers (comma-separated; None: every hidden layer) on the first
+    # feature_diversity_examples images of the batch, read from the step's own forward pass;
+    # it follows the diversity term's delay and warmup. 0: off.
     feature_diversity_weight: float = 0.0
     feature_diversity_layers: str | None = None
     feature_diversity_examples: int = 32

@@ -6,7 +6,7 @@ One training step (paper, eq. 2):
      batch; loss = mean negative log-likelihood over the K networks (cross-entropy for
      classifiers; the run's likelihood, objectives/likelihood.py)
      + diversity_weight * (a diversity term, objectives/diversity.py)
-     + feature_diversity_weight * (similarity of the networks' features, objectives/feature_diversity.py)
+     + feature_diversity_weight * (repulsion of the networks' features, objectives/feature_diversity.py)
      - off_data_weight * (their uncertainty on inputs away from the data, objectives/off_data.py)
      + beta * (non-saturating adversarial loss of the codes, objectives/adversarial.py).
 """
@@ -20,7 +20,7 @@ import tensorflow as tf
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.objectives import adversarial
 from hypergan_tf.objectives.diversity import DIVERSITY_TERMS, StepOutputs, diversity_loss, gradient_norm_ratio
-from hypergan_tf.objectives.feature_diversity import feature_layers, feature_similarity
+from hypergan_tf.objectives.feature_diversity import feature_layers, feature_repulsion, mean_pairwise_cka
 from hypergan_tf.objectives.off_data import off_data_loss
 from hypergan_tf.optimizers import FusedAdam
 from hypergan_tf.samplers.base import NETWORK_SEED, WeightSampler, fixed_noise, learning_rate
@@ -376,8 +376,9 @@ class HyperGAN(WeightSampler):
                 g_loss += self.off_data_weight * off_data
                 self.trackers["off_data_uncertainty"].update_state(-off_data)
             if self.feature_diversity_weight > 0:
-                similarity = feature_similarity(features)
-                g_loss += self.feature_diversity_weight * self.diversity_ramp() * similarity
+                g_loss += self.feature_diversity_weight * self.diversity_ramp() * feature_repulsion(features)
+                with tape.stop_recording():  # logged: how alike the features are, in [0, 1]
+                    similarity = tf.add_n([mean_pairwise_cka(x) for x in features.values()]) / len(features)
                 self.trackers["feature_similarity"].update_state(similarity)
             if self.uses_discriminator:
                 g_loss += self.current_beta() * adversarial.adversarial_loss(self.discriminator(codes))

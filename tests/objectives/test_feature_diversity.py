@@ -12,7 +12,7 @@ from hypergan_tf.analysis.diversity import feature_similarity as measured_simila
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.data.pipelines import as_inputs
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.objectives.feature_diversity import feature_layers, mean_pairwise_cka
+from hypergan_tf.objectives.feature_diversity import feature_layers, feature_repulsion, mean_pairwise_cka
 from hypergan_tf.samplers import build_sampler
 from hypergan_tf.targets import get_target
 
@@ -37,12 +37,24 @@ def test_cka_is_the_textbook_formula_and_ignores_rotations_and_scale():
     assert float(mean_pairwise_cka(tf.constant(same[:1]))) == 0.0  # one network: no pair
 
 
-def test_cka_gradient_is_finite_on_constant_features():
-    features = tf.Variable(tf.concat([tf.ones([1, 8, 5]), tf.random.stateless_normal([2, 8, 5], seed=(1, 2))], axis=0))
+def test_repulsion_pushes_hardest_where_the_features_converge_and_stays_finite():
+    """At two networks with the same features CKA is at its maximum and its gradient
+    vanishes; the repulsion's gradient grows instead. Constant features give no NaN."""
+    base = tf.random.stateless_normal([1, 16, 6], seed=(1, 2))
+    gradients = {}
+    for gap in (1e-1, 1e-2):
+        features = tf.Variable(tf.concat([base, base + gap * tf.random.stateless_normal([1, 16, 6], seed=(3, 4))], axis=0))
+        with tf.GradientTape(persistent=True) as tape:
+            cka = mean_pairwise_cka(features)
+            repelled = feature_repulsion({"layer": features})
+        gradients[gap] = (float(tf.norm(tape.gradient(cka, features))), float(tf.norm(tape.gradient(repelled, features))))
+    assert gradients[1e-2][0] < 0.2 * gradients[1e-1][0]  # CKA: the closer, the weaker the push
+    assert gradients[1e-2][1] > 3.0 * gradients[1e-1][1]  # repulsion: the closer, the stronger
+    constant = tf.Variable(tf.concat([tf.ones([1, 8, 5]), tf.random.stateless_normal([2, 8, 5], seed=(1, 2))], axis=0))
     with tf.GradientTape() as tape:
-        value = mean_pairwise_cka(features)
+        value = feature_repulsion({"layer": constant}) + mean_pairwise_cka(constant)
     assert np.isfinite(float(value))
-    assert np.all(np.isfinite(tape.gradient(value, features).numpy()))
+    assert np.all(np.isfinite(tape.gradient(value, constant).numpy()))
 
 
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
@@ -81,16 +93,16 @@ def test_config_refuses_the_term_where_it_cannot_work():
 def test_training_with_the_term_makes_the_networks_features_differ(tiny_config):
     """The same tiny HyperGAN trained with and without the term: with it, the networks'
     hidden features are less alike by CKA on test images the term never saw (without
-    it they are one representation: CKA above 0.99), the step logs the similarity it
-    penalises, the networks still classify, and the option survives get_config. (In
-    these 80 steps the term costs accuracy: 0.57 against 0.76 when this was written.)"""
+    it they are one representation: CKA above 0.999), the step logs the similarity,
+    accuracy is kept, and the option survives get_config. (Here 0.1 already costs
+    the accuracy: 0.22 against 0.76 when this was written.)"""
     from hypergan_tf.data import load_dataset
 
     data = load_dataset("digits")
     images = tf.constant(as_inputs(data.train_images[:512]))
     labels = tf.constant(data.train_labels[:512])
     results = {}
-    for weight in (0.0, 1.0):
+    for weight in (0.0, 0.03):
         config = dataclasses.replace(tiny_config, steps=80, feature_diversity_weight=weight, diversity_weight=0.0)
         keras.utils.set_random_seed(0)
         model = build_sampler(config, total_steps=80)
@@ -106,8 +118,8 @@ def test_training_with_the_term_makes_the_networks_features_differ(tiny_config):
         results[weight] = {"hidden": np.mean([similarity[name] for name in model.target.layer_names[:-1]]),
                            "accuracy": float((logits.mean(0).argmax(-1) == data.test_labels).mean()),
                            "logged": float(logs["feature_similarity"]) if weight else None, "config": model.get_config()}
-    assert results[0.0]["hidden"] > 0.99 and results[1.0]["hidden"] < 0.9, results
-    assert 0.0 < results[1.0]["logged"] < 1.0
-    assert results[0.0]["accuracy"] > 0.6 and results[1.0]["accuracy"] > 0.4  # 10 classes; the term costs accuracy here
-    restored = type(model).from_config(results[1.0]["config"])
-    assert restored.feature_diversity_weight == 1.0 and restored.feature_layer_names == tuple(model.target.layer_names[:-1])
+    assert results[0.0]["hidden"] > 0.999 and results[0.03]["hidden"] < 0.995, results
+    assert 0.0 < results[0.03]["logged"] < 1.0
+    assert results[0.0]["accuracy"] > 0.6 and results[0.03]["accuracy"] > 0.6
+    restored = type(model).from_config(results[0.03]["config"])
+    assert restored.feature_diversity_weight == 0.03 and restored.feature_layer_names == tuple(model.target.layer_names[:-1])
