@@ -86,3 +86,26 @@ def train_tiny_run(run_dir, steps: int):
                                       "--diversity-weight", str(TINY_DIVERSITY_WEIGHT)])
     assert result.exit_code == 0, result.output
     return run_dir
+
+
+def train_tiny_sampler(config, steps: int = 80):
+    """A tiny HyperGAN of `config` trained `steps` steps on 512 bundled digits (32 a batch, 4
+    networks a step), seed 0: returns (the sampler, the last generator step's logs)."""
+    import keras
+    import tensorflow as tf
+
+    from hypergan_tf.data import load_dataset
+    from hypergan_tf.data.pipelines import as_inputs
+    from hypergan_tf.samplers import build_sampler
+
+    data = load_dataset("digits")
+    images, labels = tf.constant(as_inputs(data.train_images[:512])), tf.constant(data.train_labels[:512])
+    keras.utils.set_random_seed(0)
+    model = build_sampler(config, total_steps=steps)
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-4))
+    generator_step, discriminator_step = tf.function(model.generator_step), tf.function(model.discriminator_step)
+    for step in range(steps):
+        batch = slice(32 * (step % 16), 32 * (step % 16 + 1))
+        logs = generator_step(images[batch], labels[batch], 4)
+        discriminator_step(4)
+    return model, logs

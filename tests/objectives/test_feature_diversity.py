@@ -3,14 +3,13 @@ reads from the step's forward pass, and what training with it does."""
 
 import dataclasses
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import train_tiny_sampler
 from hypergan_tf.analysis.diversity import feature_similarity as measured_similarity
 from hypergan_tf.config import TrainConfig
-from hypergan_tf.data.pipelines import as_inputs
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.objectives.feature_diversity import feature_layers, feature_repulsion, mean_pairwise_cka
 from hypergan_tf.samplers import build_sampler
@@ -99,19 +98,10 @@ def test_training_with_the_term_makes_the_networks_features_differ(tiny_config):
     from hypergan_tf.data import load_dataset
 
     data = load_dataset("digits")
-    images = tf.constant(as_inputs(data.train_images[:512]))
-    labels = tf.constant(data.train_labels[:512])
     results = {}
     for weight in (0.0, 0.03):
         config = dataclasses.replace(tiny_config, steps=80, feature_diversity_weight=weight, diversity_weight=0.0)
-        keras.utils.set_random_seed(0)
-        model = build_sampler(config, total_steps=80)
-        model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-4))
-        generator_step, discriminator_step = tf.function(model.generator_step), tf.function(model.discriminator_step)
-        for step in range(80):
-            batch = slice(32 * (step % 16), 32 * (step % 16 + 1))
-            logs = generator_step(images[batch], labels[batch], 4)
-            discriminator_step(4)
+        model, logs = train_tiny_sampler(config)
         weights = model.sample_networks(8, 1)
         similarity = measured_similarity(model, data.test_images[:200], weights)
         logits = model.classify(data.test_images, weights).numpy()

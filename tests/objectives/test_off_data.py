@@ -3,16 +3,15 @@ that training with the term makes the networks uncertain where there is no data.
 
 import dataclasses
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import train_tiny_sampler
 from hypergan_tf.analysis.ood import entropy_auroc
 from hypergan_tf.analysis.predict import predict_probabilities
 from hypergan_tf.analysis.uncertainty import predictive_entropy
 from hypergan_tf.config import TrainConfig
-from hypergan_tf.data.pipelines import as_inputs
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.objectives.off_data import OFF_DATA_INPUTS, OFF_DATA_OBJECTIVES, PATCH_GRID, split_sizes
 from hypergan_tf.samplers import build_sampler
@@ -116,16 +115,7 @@ def test_training_with_the_term_makes_the_networks_uncertain_off_the_data(tiny_c
     results = {}
     for weight in (0.0, 1.0):
         config = dataclasses.replace(tiny_config, steps=80, off_data_weight=weight, off_data="blobs", diversity_weight=0.0)
-        keras.utils.set_random_seed(0)
-        model = build_sampler(config, total_steps=80)
-        model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-4))
-        images = tf.constant(as_inputs(data.train_images[:512]))
-        labels = tf.constant(data.train_labels[:512])
-        generator_step, discriminator_step = tf.function(model.generator_step), tf.function(model.discriminator_step)
-        for step in range(80):
-            batch = slice(32 * (step % 16), 32 * (step % 16 + 1))
-            logs = generator_step(images[batch], labels[batch], 4)
-            discriminator_step(4)
+        model, logs = train_tiny_sampler(config)
         weights = model.sample_networks(8, 1)
         members = predict_probabilities(model, blobs, weights)
         test_members = predict_probabilities(model, data.test_images, weights)
