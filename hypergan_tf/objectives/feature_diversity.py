@@ -43,26 +43,35 @@ def normalised_grams(features: tf.Tensor, dtype=tf.float32) -> tf.Tensor:
     return flat / tf.sqrt(tf.maximum(tf.reduce_sum(tf.square(flat), axis=1, keepdims=True), np.finfo(x.dtype.as_numpy_dtype).tiny))
 
 
+def _mean_off_diagonal(grams: tf.Tensor) -> tf.Tensor:
+    """Normalised Gram matrices [K, E * E] -> the mean CKA of their pairs (0 for K = 1)."""
+    cka = tf.matmul(grams, grams, transpose_b=True)  # [K, K]
+    count = tf.cast(tf.shape(cka)[0], cka.dtype)
+    return tf.math.divide_no_nan(tf.reduce_sum(cka) - tf.linalg.trace(cka), count * (count - 1.0))
+
+
 def mean_pairwise_cka(features: tf.Tensor, dtype=tf.float32) -> tf.Tensor:
     """Mean linear CKA over every pair of K networks: features [K, E, F] -> a scalar in [0, 1].
 
     CKA(i, j) = <G_i, G_j> / (|G_i| |G_j|) with G the E x E Gram matrix of the centred
     features; K = 1 gives 0 (no pair). Computed in `dtype` (float64 for a metric)."""
-    grams = normalised_grams(features, dtype)
-    cka = tf.matmul(grams, grams, transpose_b=True)  # [K, K]
-    count = tf.cast(tf.shape(cka)[0], dtype)
-    return tf.math.divide_no_nan(tf.reduce_sum(cka) - tf.linalg.trace(cka), count * (count - 1.0))
+    return _mean_off_diagonal(normalised_grams(features, dtype))
 
 
-def feature_repulsion(features: dict[str, tf.Tensor]) -> tf.Tensor:
-    """The term: minus the mean log distance of each network to its nearest other network
-    in CKA, sqrt(2 (1 - CKA)), averaged over layers ({layer: [K, E, F]} -> scalar).
+def feature_repulsion(features: dict[str, tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
+    """The term and what the step logs, from one Gram matrix per network and layer
+    ({layer: [K, E, F]} -> (repulsion, mean CKA), each averaged over layers).
 
-    A penalty on CKA itself does not work: two networks with the same features are its
-    maximum, where its gradient vanishes (on MNIST weight 0.3 left the features at CKA
-    0.99999). The log distance's gradient instead grows as two networks' features
-    converge, as the diversity terms' repulsion does (objectives/diversity.py)."""
-    return tf.add_n([repulsion(normalised_grams(x)) for x in features.values()]) / len(features)
+    The term is minus the mean log distance of each network to its nearest other network
+    in CKA, sqrt(2 (1 - CKA)). A penalty on CKA itself does not work: two networks with
+    the same features are its maximum, where its gradient vanishes (on MNIST weight 0.3
+    left the features at CKA 0.99999). The log distance's gradient instead grows as two
+    networks' features converge, as the diversity terms' repulsion does
+    (objectives/diversity.py). The mean CKA carries no gradient."""
+    grams = [normalised_grams(x) for x in features.values()]
+    term = tf.add_n([repulsion(g) for g in grams]) / len(grams)
+    similarity = tf.add_n([_mean_off_diagonal(tf.stop_gradient(g)) for g in grams]) / len(grams)
+    return term, similarity
 
 
 def feature_layers(target, names: str | None) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ import tensorflow as tf
 from hypergan_tf.config import TrainConfig
 from hypergan_tf.objectives import adversarial
 from hypergan_tf.objectives.diversity import DIVERSITY_TERMS, StepOutputs, diversity_loss, gradient_norm_ratio
-from hypergan_tf.objectives.feature_diversity import feature_layers, feature_repulsion, mean_pairwise_cka
+from hypergan_tf.objectives.feature_diversity import feature_layers, feature_repulsion
 from hypergan_tf.objectives.off_data import off_data_loss
 from hypergan_tf.optimizers import FusedAdam
 from hypergan_tf.samplers.base import NETWORK_SEED, WeightSampler, fixed_noise, learning_rate
@@ -376,9 +376,8 @@ class HyperGAN(WeightSampler):
                 g_loss += self.off_data_weight * off_data
                 self.trackers["off_data_uncertainty"].update_state(-off_data)
             if self.feature_diversity_weight > 0:
-                g_loss += self.feature_diversity_weight * self.diversity_ramp() * feature_repulsion(features)
-                with tape.stop_recording():  # logged: how alike the features are, in [0, 1]
-                    similarity = tf.add_n([mean_pairwise_cka(x) for x in features.values()]) / len(features)
+                repelled, similarity = feature_repulsion(features)  # similarity: the logged mean CKA, in [0, 1]
+                g_loss += self.feature_diversity_weight * self.diversity_ramp() * repelled
                 self.trackers["feature_similarity"].update_state(similarity)
             if self.uses_discriminator:
                 g_loss += self.current_beta() * adversarial.adversarial_loss(self.discriminator(codes))

@@ -45,13 +45,15 @@ def test_repulsion_pushes_hardest_where_the_features_converge_and_stays_finite()
         features = tf.Variable(tf.concat([base, base + gap * tf.random.stateless_normal([1, 16, 6], seed=(3, 4))], axis=0))
         with tf.GradientTape(persistent=True) as tape:
             cka = mean_pairwise_cka(features)
-            repelled = feature_repulsion({"layer": features})
+            repelled = feature_repulsion({"layer": features})[0]
         gradients[gap] = (float(tf.norm(tape.gradient(cka, features))), float(tf.norm(tape.gradient(repelled, features))))
     assert gradients[1e-2][0] < 0.2 * gradients[1e-1][0]  # CKA: the closer, the weaker the push
     assert gradients[1e-2][1] > 3.0 * gradients[1e-1][1]  # repulsion: the closer, the stronger
+    logged = feature_repulsion({"layer": features, "same": features})[1]  # the mean CKA, from the same Gram matrices
+    assert float(logged) == pytest.approx(float(mean_pairwise_cka(features)), rel=1e-6)
     constant = tf.Variable(tf.concat([tf.ones([1, 8, 5]), tf.random.stateless_normal([2, 8, 5], seed=(1, 2))], axis=0))
     with tf.GradientTape() as tape:
-        value = feature_repulsion({"layer": constant}) + mean_pairwise_cka(constant)
+        value = sum(feature_repulsion({"layer": constant})) + mean_pairwise_cka(constant)
     assert np.isfinite(float(value))
     assert np.all(np.isfinite(tape.gradient(value, constant).numpy()))
 
