@@ -80,6 +80,7 @@ ROWS: dict[str, tuple[list[str], str]] = {
     "errors-1.0+features-0.01": (DEFAULT_TERM + ["--feature-diversity-weight", "0.01"], "the default, plus repulsion of the networks' hidden features (CKA)"),
     "errors-1.0+features-0.03": (DEFAULT_TERM + ["--feature-diversity-weight", "0.03"], "the same, stronger"),
     "errors-1.0+features-0.1": (DEFAULT_TERM + ["--feature-diversity-weight", "0.1"], "the same, stronger still"),
+    "errors-1.0+modes-8": (DEFAULT_TERM + ["--modes", "8"], "the default, as a mixture of 8 modes (independently initialised weights of each mode)"),
     "predictions-0.02+early-stopping": (["--diversity", "predictions", "--diversity-weight", "0.02", "--early-stopping", "1", "--backup-every", "275"],
                                         "keep the best validation ensemble gain, checked every 275 steps"),
 }

@@ -92,7 +92,7 @@ def run_cell(dataset: str, method: str, root: Path, data_dir: str) -> dict:
         "options": {key: config[key] for key in ("target", "steps", "epochs", "batch_size", "networks_per_step", "members",
                                                  "augment", "precision", "diversity", "diversity_weight", "diversity_scale",
                                                  "diversity_delay", "diversity_warmup", "off_data_weight", "off_data_objective",
-                                                 "feature_diversity_weight") if key in config},
+                                                 "feature_diversity_weight", "modes") if key in config},
         "single_mean": evaluation["single_network"]["accuracy_mean"],
         "single_std": evaluation["single_network"]["accuracy_std"],
         "ensembles": {size: values["accuracy"] for size, values in evaluation["ensembles"].items()},

@@ -147,6 +147,12 @@ class TrainConfig:
     feature_diversity_weight: float = 0.0
     feature_diversity_layers: str | None = None
     feature_diversity_examples: int = 32
+    # A mixture of `modes` HyperGANs sharing the mixer and generators (samplers/hypergan.py):
+    # each mode adds its own, independently initialised set of target weights to the
+    # generated ones, so networks of different modes start, like independently trained
+    # networks, from different initial networks; the first noise coordinate picks the mode,
+    # round-robin in every step and every sampled ensemble. 1: the paper's HyperGAN.
+    modes: int = 1
     # The number format of the target networks in training steps: "float32", or "bfloat16"
     # (mixed precision: float32 weights, generators and losses; the networks' forward and
     # backward passes in bfloat16), or "auto" (resolved_precision). Evaluation and export
@@ -243,6 +249,8 @@ class TrainConfig:
             (self.feature_diversity_weight == 0 or self.method == "hypergan", "--feature-diversity-weight applies to HyperGAN runs only"),
             (self.feature_diversity_weight == 0 or self.recompute == 0,
              "--feature-diversity-weight reads the activations that --recompute drops: use one of them"),
+            (self.modes >= 1, "--modes must be at least 1 (1: a single HyperGAN, the paper's)"),
+            (self.modes == 1 or self.method == "hypergan", "--modes applies to HyperGAN runs only"),
             (self.diversity_scale in DIVERSITY_SCALES, "--diversity-scale must be one of " + ", ".join(DIVERSITY_SCALES)),
             (self.diversity_scale != "relative" or self.diversity not in DIVERSITY_TERMS or DIVERSITY_TERMS[self.diversity].reads_outputs,
              f"--diversity-scale relative rescales a term of the networks' outputs on the batch "

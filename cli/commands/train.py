@@ -70,12 +70,15 @@ RECOMPUTE_HELP = ("Run the networks of a step in groups of N whose forward pass 
 @click.option("--off-data-networks", type=int, default=DEFAULTS.off_data_networks, show_default=True,
               help="How many of the step's networks see them (the first; the cost is probes x networks).")
 @click.option("--feature-diversity-weight", type=float, default=DEFAULTS.feature_diversity_weight, show_default=True,
-              help="Penalise how alike the networks' features are: weight x their mean pairwise linear CKA (in [0, 1]; 0 = off). "
-                   "Follows --diversity-delay and --diversity-warmup.")
+              help="Push the networks' hidden features apart: weight x their repulsion in linear CKA (minus the mean log distance "
+                   "to the nearest other network; 0 = off). Follows --diversity-delay and --diversity-warmup.")
 @click.option("--feature-diversity-layers", default=None,
               help="Comma-separated layers whose outputs --feature-diversity-weight compares (default: every hidden layer).")
 @click.option("--feature-diversity-examples", type=int, default=DEFAULTS.feature_diversity_examples, show_default=True,
               help="Images of each batch (the first) the features are compared on.")
+@click.option("--modes", type=int, default=DEFAULTS.modes, show_default=True, metavar="M",
+              help="HyperGAN as a mixture of M modes sharing its generators: each mode adds its own independently initialised "
+                   "target weights to the generated ones (1 = the paper's HyperGAN).")
 @click.option("--augment", type=click.Choice(list(AUGMENTATIONS)), default=DEFAULTS.augment, show_default=True,
               help="Augmentation of training batches: " + "; ".join(f"{name}: {text}" for name, (text, _) in AUGMENTATIONS.items()) + ".")
 @click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULTS.precision, show_default=True, help=PRECISION_HELP)

@@ -83,9 +83,14 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
         if self.noise_dim is None:
             yield 0, {name: value.numpy() for name, value in self.network_weights(num_networks, seed).items()}
             return
-        noise = fixed_noise(num_networks, self.noise_dim, seed)
+        noise = self.arrange_noise(fixed_noise(num_networks, self.noise_dim, seed))
         for start in range(0, num_networks, chunk):
             yield start, {name: value.numpy() for name, value in self.weights_from_noise(tf.constant(noise[start : start + chunk])).items()}
+
+    def arrange_noise(self, noise: np.ndarray) -> np.ndarray:
+        """The noise of the networks of a seed, as this sampler draws them from fixed_noise's
+        rows (a mixture's round-robin modes, HyperGAN.stratify); most samplers: unchanged."""
+        return noise
 
     def check_count(self, num_networks: int) -> None:
         """A clear error when more networks are asked for than this sampler has."""

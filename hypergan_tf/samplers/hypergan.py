@@ -9,6 +9,14 @@ One training step (paper, eq. 2):
      + feature_diversity_weight * (repulsion of the networks' features, objectives/feature_diversity.py)
      - off_data_weight * (their uncertainty on inputs away from the data, objectives/off_data.py)
      + beta * (non-saturating adversarial loss of the codes, objectives/adversarial.py).
+
+With `modes` M > 1 the sampler is a mixture of M HyperGANs that share mixer and
+generators: each mode also has a full set of target weights of its own, initialised
+independently like a freshly initialised network, and a network is the generators'
+weights plus its mode's. The mode is a function of the noise (the quantile of its first
+coordinate: M equally likely modes), and the samplers here assign modes round-robin
+(`stratify`): the i-th of n networks has mode i mod M, so an ensemble of M networks
+holds one of each and every step trains every mode (for K >= M).
 """
 
 from __future__ import annotations
@@ -28,6 +36,11 @@ from hypergan_tf.samplers.discriminator import Discriminator, PerLayerDiscrimina
 from hypergan_tf.samplers.generators import LayerGenerator
 from hypergan_tf.samplers.mixer import Mixer
 from hypergan_tf.targets import TargetSpec
+
+def normal_cdf(x: tf.Tensor) -> tf.Tensor:
+    """The standard normal distribution function (ndtri's inverse)."""
+    return 0.5 * tf.math.erfc(-x / np.sqrt(2.0))
+
 
 @keras.saving.register_keras_serializable(package="hypergan_tf")
 class HyperGAN(WeightSampler):
@@ -69,6 +82,7 @@ class HyperGAN(WeightSampler):
         mixer_noise: float = TrainConfig.mixer_noise,
         likelihood: str | None = None,
         noise_std: float = TrainConfig.noise_std,
+        modes: int = TrainConfig.modes,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -102,6 +116,16 @@ class HyperGAN(WeightSampler):
         self.feature_layer_names = feature_layers(target, self.feature_diversity_layers) if self.feature_diversity_weight > 0 else ()
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.use_likelihood(likelihood, noise_std)
+        # The modes' own weights, [M, *param_shape] per parameter: independent initial
+        # networks (He-normal kernels at the generators' scale, zero biases).
+        self.modes = int(modes)
+        self.mode_weights = {}
+        if self.modes > 1:
+            for layer, generator in zip(target.layers, generators):
+                for part, shape, init in (("kernel", layer.kernel_shape, keras.initializers.RandomNormal(stddev=generator.gain)),
+                                          ("bias", (layer.units,), "zeros")):
+                    self.mode_weights[f"{layer.name}/{part}"] = self.add_weight(
+                        shape=(self.modes, *shape), initializer=init, name=f"mode_{layer.name}_{part}")
         self.trackers = {
             name: keras.metrics.Mean(name=name)
             for name in ("target_loss", self.log_names["score"], "g_loss", "d_loss", "d_accuracy", self.log_names["ensemble_score"],
@@ -143,7 +167,7 @@ class HyperGAN(WeightSampler):
             off_data_probes=config.off_data_probes, off_data_networks=config.off_data_networks,
             feature_diversity_weight=config.feature_diversity_weight, feature_diversity_layers=config.feature_diversity_layers,
             feature_diversity_examples=config.feature_diversity_examples, beta_final=config.beta_final, schedule_steps=total_steps, mixer_noise=config.mixer_noise,
-            likelihood=config.likelihood, noise_std=config.noise_std,
+            likelihood=config.likelihood, noise_std=config.noise_std, modes=config.modes,
         )
 
     def get_config(self) -> dict:
@@ -163,7 +187,7 @@ class HyperGAN(WeightSampler):
             "off_data": self.off_data, "off_data_objective": self.off_data_objective, "off_data_weight": self.off_data_weight,
             "off_data_probes": self.off_data_probes, "off_data_networks": self.off_data_networks,
             "feature_diversity_weight": self.feature_diversity_weight, "feature_diversity_layers": self.feature_diversity_layers,
-            "feature_diversity_examples": self.feature_diversity_examples, **self.likelihood_config(),
+            "feature_diversity_examples": self.feature_diversity_examples, "modes": self.modes, **self.likelihood_config(),
         }
 
     @classmethod
@@ -223,7 +247,7 @@ class HyperGAN(WeightSampler):
         variables = [] if self.mixer is None else list(self.mixer.trainable_variables)
         for generator in self.generators:
             variables += generator.trainable_variables
-        return variables
+        return variables + list(self.mode_weights.values())
 
     @property
     def optimizer_steps(self) -> tf.Variable:
@@ -232,7 +256,27 @@ class HyperGAN(WeightSampler):
 
     # ---- sampling -------------------------------------------------------------
     def network_weights(self, num_networks: int, seed: int = NETWORK_SEED) -> dict[str, tf.Tensor]:
-        return self.weights_from_noise(tf.constant(fixed_noise(num_networks, self.noise_dim, seed)))
+        return self.weights_from_noise(self.stratify(tf.constant(fixed_noise(num_networks, self.noise_dim, seed))))
+
+    def arrange_noise(self, noise: np.ndarray) -> np.ndarray:
+        return self.stratify(tf.constant(noise)).numpy()
+
+    def stratify(self, noise, first=0) -> tf.Tensor:
+        """noise [n, noise_dim] with its first coordinate moved so that row i falls in mode
+        (first + i) mod M: its quantile u becomes ((first + i) mod M + u) / M, so the
+        coordinate stays N(0, 1) over a uniform mode. Unchanged with one mode."""
+        if self.modes == 1:
+            return noise
+        n = tf.shape(noise)[0]
+        mode = tf.cast((tf.range(n) + tf.cast(first, tf.int32)) % self.modes, tf.float64)
+        quantile = tf.clip_by_value(normal_cdf(tf.cast(noise[:, 0], tf.float64)), 1e-4, 1 - 1e-4)  # away from a mode's edges
+        first_coordinate = tf.math.ndtri((mode + quantile) / self.modes)
+        return tf.concat([tf.cast(first_coordinate, noise.dtype)[:, None], noise[:, 1:]], axis=1)
+
+    def modes_of(self, noise) -> tf.Tensor:
+        """The mode of each noise vector [n] (int32): its first coordinate's quantile, in M equal parts."""
+        quantile = normal_cdf(tf.cast(noise[:, 0], tf.float64))
+        return tf.clip_by_value(tf.cast(tf.floor(quantile * self.modes), tf.int32), 0, self.modes - 1)
 
     def weights_from_noise(self, noise) -> dict[str, tf.Tensor]:
         return self.generate(noise, training=False)[1]
@@ -283,11 +327,15 @@ class HyperGAN(WeightSampler):
     def generate(self, noise, training=False):
         """noise [K, noise_dim] -> (codes [K, L, d], weights dict with a leading K axis)."""
         codes = self.codes(noise, training=training)
-        return codes, self.weights_from_codes(codes, training=training)
+        weights = self.weights_from_codes(codes, training=training)
+        if self.modes > 1:
+            modes = self.modes_of(noise)
+            weights = {name: value + tf.gather(self.mode_weights[name], modes) for name, value in weights.items()}
+        return codes, weights
 
     def call(self, images, training=False, num_networks=None):
         """Logits of freshly sampled networks (default `networks_per_step`): [K, B, classes]."""
-        _, weights = self.generate(self.sample_noise(num_networks or self.networks_per_step), training=training)
+        _, weights = self.generate(self.stratify(self.sample_noise(num_networks or self.networks_per_step)), training=training)
         return self.classify(images, weights)
 
     # ---- losses ---------------------------------------------------------------
@@ -344,7 +392,9 @@ class HyperGAN(WeightSampler):
     def generator_step(self, images, labels, num_networks: int) -> dict:
         """One update of mixer and generators: K networks' negative log-likelihood + diversity + beta * adversarial."""
         with tf.GradientTape() as tape:
-            noise = self.step_normal([num_networks, self.noise_dim], purpose=2)
+            # Modes round-robin from (step x K): with K < M the step's networks cycle through them.
+            noise = self.stratify(self.step_normal([num_networks, self.noise_dim], purpose=2),
+                                  first=tf.cast(self.optimizer_steps, tf.int32) * num_networks)
             codes, weights = self.generate(noise, training=True)
             if self.feature_diversity_weight > 0:  # the features come from the same forward pass
                 logits, features = self.training_classify_and_features(images, weights, self.feature_layer_names,
@@ -429,7 +479,7 @@ class HyperGAN(WeightSampler):
         for layer in layers:
             layer.momentum = 0.0  # moving statistics := this batch's statistics
         try:
-            self.generate(tf.constant(fixed_noise(num_networks, self.noise_dim, seed=self.seed + 1)), training=True)
+            self.generate(self.stratify(tf.constant(fixed_noise(num_networks, self.noise_dim, seed=self.seed + 1))), training=True)
         finally:
             for layer, momentum in zip(layers, momenta):
                 layer.momentum = momentum
