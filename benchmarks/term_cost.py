@@ -36,6 +36,7 @@ TERMS = {
     "recipe": {},
     "off-data 0.5 disagreement": {"off_data_weight": 0.5, "off_data_objective": "disagreement"},
     "feature repulsion 0.1": {"feature_diversity_weight": 0.1},
+    "8 modes": {"modes": 8},
 }
 
 
