@@ -88,7 +88,10 @@ def run_cell(dataset: str, method: str, root: Path, data_dir: str) -> dict:
     config = json.loads((run / "config.json").read_text())
     cell = {
         "dataset": dataset, "method": method, "run": str(run),
-        "train_seconds": summary["train_seconds"], "resumed": summary["resumed"], "steps": summary["steps"],
+        # The whole run's training time; a run resumed from a backup older than that record: its last part only.
+        "train_seconds": summary.get("total_train_seconds") or summary["train_seconds"],
+        "last_part_only": summary["resumed"] and not summary.get("total_train_seconds"),
+        "resumed": summary["resumed"], "steps": summary["steps"],
         "options": {key: config[key] for key in ("target", "steps", "epochs", "batch_size", "networks_per_step", "members",
                                                  "augment", "precision", "diversity", "diversity_weight", "diversity_scale",
                                                  "diversity_delay", "diversity_warmup", "off_data_weight", "off_data_objective",
@@ -115,6 +118,11 @@ def older(cell: dict) -> str:
     return " *" if cell.get("older_recipe") else ""
 
 
+def part(cell: dict) -> str:
+    """"+" after the time of a resumed run whose earlier parts' time is unknown."""
+    return "+" if cell.get("last_part_only") else ""
+
+
 def tables(cells: list[dict]) -> str:
     datasets = [d for d in PAPER if any(c["dataset"] == d for c in cells)]
     at = {(c["dataset"], c["method"]): c for c in cells}
@@ -136,11 +144,12 @@ def tables(cells: list[dict]) -> str:
             ours = None if cell is None else cell["ensembles"][max(cell["ensembles"], key=int)]
             row.append(f"{pct(ours)}{older(cell or {})} ({PAPER[d][method]:.2f})")
         lines.append(f"| {NAMES[method]} | " + " | ".join(row) + " |")
-    lines += ["", "Training wall time (minutes; a resumed run counts its last part only) and steps:", "",
+    lines += ["", "Training wall time (minutes; a resumed run counts each part up to its last backup; + : its last part only, "
+              "resumed from a backup too old to record the earlier time) and steps:", "",
               "| method | " + " | ".join(datasets) + " |", "| --- |" + " --- |" * len(datasets)]
     for method in METHODS:
-        row = [f"{at[(d, method)]['train_seconds'] / 60:.1f}{older(at[(d, method)])} ({at[(d, method)]['steps']:,} steps)" if (d, method) in at else "-"
-               for d in datasets]
+        row = [f"{at[(d, method)]['train_seconds'] / 60:.1f}{part(at[(d, method)])}{older(at[(d, method)])} ({at[(d, method)]['steps']:,} steps)"
+               if (d, method) in at else "-" for d in datasets]
         lines.append(f"| {NAMES[method]} | " + " | ".join(row) + " |")
     ood_cells = [c for c in cells if "ood" in c]
     if ood_cells:

@@ -5,8 +5,9 @@ callback writes, in this order:
 
 1. `checkpoints/ckpt-<step>.weights.h5`: model *and* optimizer state, written under a
    temporary name and renamed, so the file is complete or absent;
-2. `checkpoints/state.json` (also by rename): the step, the finished epochs and the
-   name of the checkpoint from step 1.
+2. `checkpoints/state.json` (also by rename): the step, the finished epochs, the
+   name of the checkpoint from step 1 and the training time behind it (`train_seconds`:
+   this fit's so far plus the earlier parts' of a resumed run, each up to its last backup).
 
 A kill between the two leaves the previous state.json, which still names a complete
 older checkpoint: a later run never trusts a half-written file. Older checkpoints are
@@ -16,6 +17,7 @@ deleted only after the new state is in place.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import keras
@@ -30,11 +32,18 @@ STATE_FILE = "state.json"
 class RunBackup(keras.callbacks.Callback):
     """Writes a backup at the end of every (Keras) epoch unless training diverged."""
 
-    def __init__(self, folder: Path, is_healthy=lambda: True, clock=None):
+    def __init__(self, folder: Path, is_healthy=lambda: True, clock=None, earlier_seconds: float | None = 0.0):
         super().__init__()
         self.folder = Path(folder)
         self.is_healthy = is_healthy
         self.clock = clock  # a callbacks.PhaseClock: the time goes to its "backups"
+        # Training time of the steps the restored backup holds (None: a backup written
+        # before backups recorded it, so the total is unknown).
+        self.earlier_seconds = earlier_seconds
+        self.began = time.perf_counter()
+
+    def on_train_begin(self, logs=None):
+        self.began = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         if not self.is_healthy():
@@ -50,6 +59,7 @@ class RunBackup(keras.callbacks.Callback):
             "step": step,
             "epochs_done": epoch + 1,
             "checkpoint": name,
+            "train_seconds": None if self.earlier_seconds is None else round(self.earlier_seconds + time.perf_counter() - self.began, 1),
         }
         write_json(self.folder / STATE_FILE, state)
         for old in self.folder.glob("ckpt-*.weights.h5"):

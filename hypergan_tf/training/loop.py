@@ -140,9 +140,11 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         model.prepare_training(config)
 
     initial_epoch = first_batch = 0
+    earlier_seconds = 0.0  # the training time of the steps a restored backup holds (None: not recorded)
     if resume:
         state = restore(model, run_dir / CHECKPOINTS)
         initial_epoch, first_batch = state["epochs_done"], state["step"]
+        earlier_seconds = state.get("train_seconds")
         if verbose:
             print(f"resuming {run_dir} from its backup at step {state['step']} of {total_steps}")
 
@@ -154,7 +156,7 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         guard,
         TensorBoard(log_dir=str(run_dir / LOGS), update_freq=100),
         sampler_summaries,
-        RunBackup(run_dir / CHECKPOINTS, is_healthy=lambda: guard.diverged_at is None, clock=clock),
+        RunBackup(run_dir / CHECKPOINTS, is_healthy=lambda: guard.diverged_at is None, clock=clock, earlier_seconds=earlier_seconds),
         StopAtStep(total_steps),
     ]
     if verbose == 2:  # output to a log: Keras prints a line per epoch only
@@ -212,6 +214,10 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         "replicas": strategy.num_replicas_in_sync,
         "precision": model.training_precision,  # the number format the steps ran in (config.json may say "auto")
         "train_seconds": round(seconds, 1),  # the fit: phase_seconds but "finish"
+        # The whole run's: a resumed run adds its earlier parts' time up to their last backup
+        # (what an uninterrupted run would have taken; the work lost at a kill is not counted).
+        # None: resumed from a backup that did not record its time.
+        "total_train_seconds": None if earlier_seconds is None else round(earlier_seconds + seconds, 1),
         # Where the time went (training/callbacks.py PhaseClock), and the validation
         # curve against the training steps' time ("steps_seconds") and wall time.
         "phase_seconds": phases,

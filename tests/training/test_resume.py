@@ -47,6 +47,9 @@ def test_sigkill_at_a_random_step_then_the_same_command_resumes(tmp_path):
     assert f"resuming {run_dir} from its backup at step {killed_at['step']} of 60" in output
     summary = json.loads((run_dir / "train_summary.json").read_text())
     assert summary["steps"] == 60 and summary["resumed"] is True
+    # The whole run's training time: the killed part's up to its backup, plus this part's.
+    assert killed_at["train_seconds"] > 0
+    assert summary["total_train_seconds"] == pytest.approx(killed_at["train_seconds"] + summary["train_seconds"], abs=0.2)
     assert not list((run_dir / "checkpoints").glob("*.partial*"))
 
 
