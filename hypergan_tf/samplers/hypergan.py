@@ -21,6 +21,8 @@ holds one of each and every step trains every mode (for K >= M).
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -274,9 +276,11 @@ class HyperGAN(WeightSampler):
         return tf.concat([tf.cast(first_coordinate, noise.dtype)[:, None], noise[:, 1:]], axis=1)
 
     def modes_of(self, noise) -> tf.Tensor:
-        """The mode of each noise vector [n] (int32): its first coordinate's quantile, in M equal parts."""
-        quantile = normal_cdf(tf.cast(noise[:, 0], tf.float64))
-        return tf.clip_by_value(tf.cast(tf.floor(quantile * self.modes), tf.int32), 0, self.modes - 1)
+        """The mode of each noise vector [n] (int32): its first coordinate's quantile, in M equal
+        parts, counted as the normal quantiles k / M (k = 1 .. M-1) it reaches (comparisons only,
+        which every export format runs)."""
+        edges = tf.constant([NormalDist().inv_cdf(k / self.modes) for k in range(1, self.modes)], noise.dtype)
+        return tf.reduce_sum(tf.cast(noise[:, :1] >= edges[None, :], tf.int32), axis=1)
 
     def weights_from_noise(self, noise) -> dict[str, tf.Tensor]:
         return self.generate(noise, training=False)[1]

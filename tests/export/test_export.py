@@ -24,12 +24,13 @@ ENSEMBLE = 4
 SEED = 3
 
 
-@pytest.fixture(scope="module")
-def model():
+@pytest.fixture(scope="module", params=[1, 3], ids=["one mode", "3 modes"])
+def model(request):
+    """The paper's HyperGAN, and a mixture of 3 modes (--modes; each mode has weights of its own)."""
     from conftest import TINY
     from hypergan_tf.config import TrainConfig
 
-    return build_sampler(TrainConfig(dataset="digits", num_classes=10, input_mean=0.2, input_std=0.3, **TINY))
+    return build_sampler(TrainConfig(dataset="digits", num_classes=10, input_mean=0.2, input_std=0.3, modes=request.param, **TINY))
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def exported(model, tmp_path_factory):
 
 
 def in_process(model, images):
-    weights = {k: v.numpy() for k, v in model.weights_from_noise(tf.constant(fixed_noise(ENSEMBLE, model.noise_dim, SEED))).items()}
+    weights = {k: v.numpy() for k, v in model.network_weights(ENSEMBLE, SEED).items()}  # the networks `evaluate` draws
     return predict_probabilities(model, images, weights)  # [K, B, C]
 
 
