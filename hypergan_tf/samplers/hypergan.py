@@ -39,6 +39,7 @@ from hypergan_tf.samplers.generators import LayerGenerator
 from hypergan_tf.samplers.mixer import Mixer
 from hypergan_tf.targets import TargetSpec
 
+
 def normal_cdf(x: tf.Tensor) -> tf.Tensor:
     """The standard normal distribution function (ndtri's inverse)."""
     return 0.5 * tf.math.erfc(-x / np.sqrt(2.0))
