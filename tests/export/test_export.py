@@ -141,7 +141,7 @@ def test_standalone_keras_networks_equal_their_ensemble_member(model, images, tm
     """)
     np.save(tmp_path / "images.npy", images)
     subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2"})
-    weights = {k: v.numpy() for k, v in model.weights_from_noise(tf.constant(fixed_noise(2, model.noise_dim, SEED))).items()}
+    weights = {k: v.numpy() for k, v in model.network_weights(2, SEED).items()}
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), predict_probabilities(model, images, weights), atol=1e-5)
 
 
