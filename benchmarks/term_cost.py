@@ -5,9 +5,9 @@
 For each data set, the training step `train` runs with its recipe (config.DATASET_DEFAULTS:
 target, K, precision, diversity term) on a synthetic batch of the right shape, then the
 same step with one term added: the off-data term (`--off-data-weight 0.5
---off-data-objective disagreement`), the feature repulsion
-(`--feature-diversity-weight 0.1`) and a mixture of 8 modes (`--modes 8`). The configurations are timed in interleaved rounds
-(one step of each in turn), so a change in the machine's speed hits all of them alike;
+--off-data-objective disagreement`), the feature repulsion (`--feature-diversity-weight
+0.1`) and a mixture of 8 modes (`--modes 8`). The configurations are timed in interleaved
+rounds (one step of each in turn), so a change in the machine's speed hits all of them alike;
 medians, and each term's ratio to the recipe's step. Prints a table and writes JSON
 (default benchmarks/results/term_cost.json).
 """
