@@ -259,7 +259,11 @@ class HyperGAN(WeightSampler):
 
     # ---- sampling -------------------------------------------------------------
     def network_weights(self, num_networks: int, seed: int = NETWORK_SEED) -> dict[str, tf.Tensor]:
-        return self.weights_from_noise(self.stratify(tf.constant(fixed_noise(num_networks, self.noise_dim, seed))))
+        return self.weights_from_noise(self.seeded_noise(num_networks, seed))
+
+    def seeded_noise(self, num_networks: int, seed: int) -> tf.Tensor:
+        """The noise of the networks of `seed` (fixed_noise's rows, modes round-robin)."""
+        return self.stratify(tf.constant(fixed_noise(num_networks, self.noise_dim, seed)))
 
     def arrange_noise(self, noise: np.ndarray) -> np.ndarray:
         return self.stratify(tf.constant(noise)).numpy()
@@ -287,7 +291,7 @@ class HyperGAN(WeightSampler):
         return self.generate(noise, training=False)[1]
 
     def latent_histograms(self, num_networks: int, seed: int) -> dict[str, np.ndarray]:
-        codes = self.codes(tf.constant(fixed_noise(num_networks, self.noise_dim, seed))).numpy()
+        codes = self.codes(self.seeded_noise(num_networks, seed)).numpy()
         return {f"codes/{layer.name}": codes[:, i] for i, layer in enumerate(self.target.layers)}
 
     def sample_noise(self, num_networks: int) -> tf.Tensor:
@@ -484,7 +488,7 @@ class HyperGAN(WeightSampler):
         for layer in layers:
             layer.momentum = 0.0  # moving statistics := this batch's statistics
         try:
-            self.generate(self.stratify(tf.constant(fixed_noise(num_networks, self.noise_dim, seed=self.seed + 1))), training=True)
+            self.generate(self.seeded_noise(num_networks, self.seed + 1), training=True)
         finally:
             for layer, momentum in zip(layers, momenta):
                 layer.momentum = momentum
