@@ -205,7 +205,7 @@ class HyperGAN(WeightSampler):
         return cls(target, mixer, generators, discriminator, **config)
 
     def describe(self) -> str:
-        return "HyperGAN"
+        return "HyperGAN" if self.modes == 1 else f"HyperGAN, a mixture of {self.modes} modes"
 
     @classmethod
     def check_config(cls, config: TrainConfig, target: TargetSpec) -> None:

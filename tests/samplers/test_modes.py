@@ -76,6 +76,7 @@ def test_a_trained_mixture_classifies_its_modes_differ_and_it_saves(tiny_config,
     restored = type(model).from_config(model.get_config())
     restored.load_weights(path)
     assert restored.modes == 4
+    assert restored.describe() == "HyperGAN, a mixture of 4 modes"  # report and evaluate label runs with it
     for name, value in restored.sample_networks(16, seed=2).items():
         np.testing.assert_allclose(value, weights[name], rtol=1e-6)
 
