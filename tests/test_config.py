@@ -54,6 +54,19 @@ def test_every_data_sets_recipe_is_a_valid_configuration_for_its_data(dataset):
         assert config.resolved_target().input_shape == shapes[source]
 
 
+@pytest.mark.parametrize("dataset", sorted(DATASET_DEFAULTS))
+def test_a_recipe_sets_a_methods_own_options_for_that_method_only(dataset):
+    """A recipe's HyperGAN-only values (cifar5: --modes) reach HyperGAN runs and leave the
+    baselines' at their defaults, so that every method runs on every data set."""
+    from hypergan_tf.config import METHOD_ONLY_OPTIONS
+
+    for method in ("hypergan", "ensemble", "mc-dropout", "static-hypernet"):
+        config = TrainConfig.for_dataset({"dataset": dataset, "method": method})
+        for name, value in DATASET_DEFAULTS[dataset].items():
+            owner = METHOD_ONLY_OPTIONS.get(name, method)
+            assert getattr(config, name) == (value if owner == method else getattr(TrainConfig, name)), (method, name)
+
+
 def test_regression_runs_take_only_the_diversity_terms_that_fit_them():
     with pytest.raises(HyperganError, match="--diversity errors does not fit toy-cubic, a regression data set; choose one of: weights"):
         TrainConfig(dataset="toy-cubic", likelihood="gaussian", diversity="errors")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from hypergan_tf.config import DATASET_DEFAULTS, DEFAULT_LEARNING_RATE, METHOD_LEARNING_RATES, PRECISIONS, TrainConfig
+from hypergan_tf.config import DATASET_DEFAULTS, DEFAULT_LEARNING_RATE, METHOD_LEARNING_RATES, METHOD_ONLY_OPTIONS, PRECISIONS, TrainConfig
 from hypergan_tf.data import TRAINABLE_DATASETS
 from hypergan_tf.data.augment import AUGMENTATIONS
 from hypergan_tf.objectives.diversity import DIVERSITY_SCALES, DIVERSITY_TERMS
@@ -17,7 +17,8 @@ from hypergan_tf.training import train as run_training
 from hypergan_tf_cli.common import DEFAULTS, TargetType, config_from_options, folder_name
 
 DATASET_HELP = "Options not given take the data set's own defaults (config.DATASET_DEFAULTS; recorded in config.json): " + "; ".join(
-    f"{name}: " + ", ".join(f"{key}={value}" for key, value in recipe.items()) for name, recipe in DATASET_DEFAULTS.items()) + "."
+    f"{name}: " + ", ".join(f"{key}={value}" + (f" ({METHOD_ONLY_OPTIONS[key]} only)" if key in METHOD_ONLY_OPTIONS else "")
+                            for key, value in recipe.items()) for name, recipe in DATASET_DEFAULTS.items()) + "."
 
 PRECISION_HELP = ("Number format of the target networks in training steps; bfloat16: mixed precision (float32 weights and losses), "
                   "faster on CPUs with AVX512_BF16 or AMX, slower where bfloat16 is emulated; auto: bfloat16 where it is native "
