@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from hypergan_tf.config import DATASET_DEFAULTS, TrainConfig
+from hypergan_tf.config import DATASET_DEFAULTS, METHOD_ONLY_OPTIONS, TrainConfig
 from hypergan_tf.errors import HyperganError
+from hypergan_tf.samplers import SAMPLERS
 
 
 def test_the_learning_rate_defaults_per_method_and_an_explicit_one_wins():
@@ -65,6 +66,24 @@ def test_a_recipe_sets_a_methods_own_options_for_that_method_only(dataset):
         for name, value in DATASET_DEFAULTS[dataset].items():
             owner = METHOD_ONLY_OPTIONS.get(name, method)
             assert getattr(config, name) == (value if owner == method else getattr(TrainConfig, name)), (method, name)
+
+
+# A valid value other than the default for every method-only option (a new option needs one).
+_METHOD_ONLY_VALUES = {"modes": 4, "off_data_weight": 0.5, "off_data_objective": "disagreement", "off_data": "blends",
+                       "off_data_probes": 16, "off_data_networks": 4, "feature_diversity_weight": 0.1, "early_stopping": 2,
+                       "population": 4, "generations": 3, "kept_networks": 2, "fitness": "cross-entropy"}
+
+
+@pytest.mark.parametrize("name", sorted(METHOD_ONLY_OPTIONS))
+def test_a_method_only_option_is_refused_with_every_other_method(name):
+    owner = METHOD_ONLY_OPTIONS[name]
+    value = _METHOD_ONLY_VALUES[name]
+    assert value != getattr(TrainConfig, name)
+    assert getattr(TrainConfig(method=owner, **{name: value}), name) == value
+    runs = {"hypergan": "HyperGAN runs", "hyperneat": "--method hyperneat"}[owner]
+    for method in sorted(set(SAMPLERS) - {owner}):
+        with pytest.raises(HyperganError, match=f"^--{name.replace('_', '-')} applies to {runs} only$"):
+            TrainConfig(method=method, **{name: value})
 
 
 def test_regression_runs_take_only_the_diversity_terms_that_fit_them():

@@ -154,7 +154,7 @@ CASES = {
     "hyperneat with a gradient option": (lambda t, r: ["train", "--method", "hyperneat", "--dataset", "digits", "--beta", "0.5", "--steps", "9",
                                                     "--run-dir", t / "run"], "--steps, --beta do not apply to --method hyperneat"),
     "hyperneat option without hyperneat": (lambda t, r: ["train", "--dataset", "digits", "--generations", "3", "--run-dir", t / "run"],
-                                           "apply to --method hyperneat only"),
+                                           "--generations applies to --method hyperneat only"),
     "hyperneat keeps more networks than it evolves": (
         lambda t, r: ["train", "--method", "hyperneat", "--dataset", "digits", "--population", "4", "--kept-networks", "5", "--run-dir", t / "run"],
         "--kept-networks 5 is more than the --population 4"),
