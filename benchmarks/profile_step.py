@@ -2,8 +2,9 @@
 
     python benchmarks/profile_step.py [--networks 32] [--repeats 10] [--json PATH]
 
-The step of `train` (default MNIST configuration: mnist-small, batch 100, K networks,
-the default diversity term) is cut into parts, each traced into its own tf.function and
+The step of the one-mode HyperGAN (TrainConfig's defaults: mnist-small, batch 100, K
+networks, the default diversity term; `train --dataset mnist`'s recipe adds 8 modes and
+the off-data term) is cut into parts, each traced into its own tf.function and
 timed alone (median of --repeats calls after two warm-up calls):
 
 - discriminator step: D's forward, backward and Adam update;

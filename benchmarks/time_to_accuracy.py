@@ -3,7 +3,8 @@
     python benchmarks/time_to_accuracy.py --data-dir ../shared/datasets [--precisions float32,bfloat16]
 
 For each --precision it trains the default MNIST HyperGAN (`hypergan-tf train --dataset
-mnist`, every other option at its default) with one change: a Keras epoch, hence a
+mnist`: MNIST's recipe, config.DATASET_DEFAULTS, every other option at its default; runs
+under --runs-dir of an older recipe are reused as they are) with one change: a Keras epoch, hence a
 validation, every --eval-every steps (`--backup-every`; default 110, five per pass over
 the data) instead of every 550, which only changes how often the run is measured. Then:
 

@@ -8,8 +8,9 @@ evaluation of the K target networks differs: `TargetSpec.forward` (grouped
 convolution) or `TargetSpec.forward_loop` (one network at a time, as in the authors'
 PyTorch code), the loop both traced into one graph and run eagerly step by step.
 Also reports the first call (tracing) of each graph, and the vectorised step with the
-default diversity term ("default s": the step `train` runs), and that step at --precision
-bfloat16 ("bfloat16 s"). Adam is FusedAdam, as in `train`. Prints a table and writes JSON
+default diversity term ("default s": the step of the one-mode HyperGAN, TrainConfig's
+defaults; `train --dataset mnist`'s recipe adds 8 modes and the off-data term, timed by
+term_cost.py), and that step at --precision bfloat16 ("bfloat16 s"). Adam is FusedAdam, as in `train`. Prints a table and writes JSON
 (default benchmarks/results/train_step.json).
 """
 

@@ -60,7 +60,7 @@ _CIFAR = {"target": "cifar-mednet", "augment": "crop-flip", "networks_per_step":
 DATASET_DEFAULTS: dict[str, dict] = {
     # MNIST (issue 18): a mixture of 8 modes, a weak relative diversity term ramped in late,
     # and the off-data term, in bfloat16 where the CPU has it. Seeds 0 / 1: mean network
-    # 98.98 / 99.00%, 100 networks 99.41 / 99.37%, notMNIST entropy AUROC 0.997 / 0.996
+    # 98.98 / 99.00%, 100 networks 99.41 / 99.37%, notMNIST entropy AUROC 0.996 / 0.996
     # (10 random starts: 0.985; the one-mode HyperGAN of the paper, which these options
     # replaced: 98.83%, 99.33%, 0.968); 868 s of training on a slow day. README, Uncertainty
     # away from the data. mnist5000 keeps the one-mode HyperGAN.
@@ -158,7 +158,7 @@ class TrainConfig:
     # uncertainty there (`off_data_objective`, OFF_DATA_OBJECTIVES; in [0, 1]). 0: off.
     # The probes cost one more forward and backward pass of off_data_networks networks (the
     # first of the step's K) on off_data_probes images: 32 x 8 network-images against the
-    # batch's 100 x 32 (measured: 6% of a default MNIST step).
+    # batch's 100 x 32 (measured: 6% of a one-mode MNIST step).
     off_data: str = "mixed"
     off_data_objective: str = "entropy"
     off_data_weight: float = 0.0

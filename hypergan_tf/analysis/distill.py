@@ -54,7 +54,7 @@ class DistillConfig:
     """Every default of `distill`; the CLI maps its options onto it."""
 
     ensemble_size: int = 100  # teacher networks, drawn with `network_seed`
-    # Chosen on the validation split of the default MNIST run (5,000 held-out training
+    # Chosen on the validation split of the one-mode MNIST run (5,000 held-out training
     # images; 100 teacher networks; 15 epochs unless said): student accuracy 98.96% at T 1,
     # h 0 (98.96% after 30 epochs), 98.86% at T 2, h 0.1, 98.88% at T 4, h 0.1, 98.82% at
     # T 1, h 0.5 and 98.82% with the labels alone (h 1); the teacher: 98.57% per network,

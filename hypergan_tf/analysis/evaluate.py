@@ -16,7 +16,7 @@ The JSON it returns has a fixed shape that other tools read (fractions in [0, 1]
                    "symmetry_aware": {"conv1": .., ...}}}
 
 `ensemble_gain[n]` is the accuracy of the first n networks' ensemble minus their mean
-accuracy. One draw of n networks is noisy (on the default MNIST run, ten disjoint
+accuracy. One draw of n networks is noisy (on the one-mode MNIST run, ten disjoint
 10-network ensembles differ by 0.03-0.04 points, std), so `accuracy_over_groups` also
 scores every disjoint group of n among the sampled networks (present when there are at
 least two groups). `symmetry_aware` is diversity.symmetry_aware_diversity (relative
