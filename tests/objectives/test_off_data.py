@@ -100,8 +100,10 @@ def test_config_checks_the_off_data_options():
         TrainConfig(dataset="digits", off_data_networks=1)
     with pytest.raises(HyperganError, match="--off-data-probes must be at least 1"):
         TrainConfig(dataset="digits", off_data_probes=0)
-    with pytest.raises(HyperganError, match="HyperGAN runs on classification"):
+    with pytest.raises(HyperganError, match="^--off-data-weight applies to HyperGAN runs only$"):
         TrainConfig(dataset="digits", method="ensemble", off_data_weight=0.5)
+    with pytest.raises(HyperganError, match="HyperGAN runs on classification data sets only"):
+        TrainConfig(dataset="toy-cubic", likelihood="gaussian", diversity="weights", off_data_weight=0.5)
 
 
 def test_training_with_the_term_makes_the_networks_uncertain_off_the_data(tiny_config):
