@@ -289,8 +289,10 @@ class TrainConfig:
             if not ok:
                 raise HyperganError(message)
         for method, runs in _METHOD_RUNS.items():
+            if method == self.method:
+                continue
             given = ["--" + name.replace("_", "-") for name, owner in METHOD_ONLY_OPTIONS.items()
-                     if owner == method and self.method != method and getattr(self, name) != getattr(TrainConfig, name)]
+                     if owner == method and getattr(self, name) != getattr(TrainConfig, name)]
             if given:
                 raise HyperganError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to {runs} only")
         fitting = [name for name, term in DIVERSITY_TERMS.items() if self.task in term.tasks]

@@ -59,9 +59,7 @@ def test_every_data_sets_recipe_is_a_valid_configuration_for_its_data(dataset):
 def test_a_recipe_sets_a_methods_own_options_for_that_method_only(dataset):
     """A recipe's HyperGAN-only values (cifar5: --modes) reach HyperGAN runs and leave the
     baselines' at their defaults, so that every method runs on every data set."""
-    from hypergan_tf.config import METHOD_ONLY_OPTIONS
-
-    for method in ("hypergan", "ensemble", "mc-dropout", "static-hypernet"):
+    for method in sorted(SAMPLERS):
         config = TrainConfig.for_dataset({"dataset": dataset, "method": method})
         for name, value in DATASET_DEFAULTS[dataset].items():
             owner = METHOD_ONLY_OPTIONS.get(name, method)
