@@ -14,7 +14,7 @@ the data) instead of every 550, which only changes how often the run is measured
   summaries and backups, training/callbacks.py PhaseClock) and the first time each
   threshold is reached;
 - the whole run's time split by phase, and the wall time of a default run projected
-  from it (the validation, summaries and backups of 6 epochs instead of this run's);
+  from it (the validation, summaries and backups of its epochs instead of this run's);
 - peak memory (max RSS of the training process) and the test accuracy of `evaluate`
   (seed 12345: mean network, 10 and 100 networks).
 
@@ -32,8 +32,11 @@ from pathlib import Path
 
 from results_io import RESULTS, run_cli, write_result
 
+from hypergan_tf.config import TrainConfig
+
 THRESHOLDS = (0.97, 0.98, 0.985)
-DEFAULT_EPOCHS = 6  # MNIST's default run: 6 passes of 550 steps, one validation, summary and backup after each
+# MNIST's default run: its recipe's passes of 550 steps, one validation, summary and backup after each
+DEFAULT_EPOCHS = TrainConfig.for_dataset({"dataset": "mnist"}).epochs
 # The authors' code on one NVIDIA H200, their MNIST defaults (K = 100): (wall minutes, test accuracy).
 AUTHORS_GPU = ((1.4, 0.137), (2.7, 0.370), (3.9, 0.783), (5.2, 0.866))
 
@@ -70,7 +73,7 @@ def measure(precision: str, args, previous: dict) -> dict:
         "reached": {f"{t:.3f}": first_reached(summary["curve"], t) for t in THRESHOLDS},
         "phase_seconds": phases,
         "wall_seconds": round(sum(phases.values()), 1),
-        "projected_default_wall_seconds": round(projected, 1),  # 6 validations, summaries and backups
+        "projected_default_wall_seconds": round(projected, 1),  # DEFAULT_EPOCHS validations, summaries and backups
         "seconds_per_step": round(phases["steps"] / summary["steps"], 4),
         "peak_rss_bytes": peak,
         "test": {
