@@ -7,6 +7,9 @@ SavedModel (TF Serving layout `OUT/<version>/saved_model.pb + variables/`), sign
   [batch] int64, `entropy` [batch] (of the mean prediction, nats), `mutual_information`
   [batch] (entropy of the mean minus mean entropy of the members: the epistemic part).
   The ensemble is drawn once, at export time, from `seed`: same input, same answer.
+  Its networks compute in float32 (the probabilities `evaluate` reports) or, with
+  `precision="bfloat16"`, in bfloat16 from the same weights (faster on CPUs with
+  bfloat16 instructions, much slower on those without); inputs and outputs stay float32.
 - `sample_weights` (samplers with a latent space: HyperGAN): `noise` float32
   [n, noise_dim] -> one tensor per target parameter, named `<layer>_<kernel|bias>`
   (e.g. `conv1_kernel` [n, 5, 5, 1, 32]).
@@ -31,6 +34,11 @@ from hypergan_tf.resources import check_disk, check_memory, check_path_name, net
 from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
 
 
+# What serving_default's networks may compute in (TargetSpec.forward); float32 is what
+# `evaluate` computes.
+SERVING_PRECISIONS = ("float32", "bfloat16")
+
+
 def output_name(param: str) -> str:
     """"conv1/kernel" -> "conv1_kernel": signature keys cannot hold a slash."""
     return param.replace("/", "_")
@@ -52,11 +60,13 @@ def ensemble_outputs(member_probabilities: tf.Tensor) -> dict[str, tf.Tensor]:
 class ExportedSampler(tf.Module):
     """What the SavedModel holds: the sampler (mixer + generators) and a fixed ensemble."""
 
-    def __init__(self, model: WeightSampler, ensemble_size: int, seed: int):
+    def __init__(self, model: WeightSampler, ensemble_size: int, seed: int, precision: str = "float32"):
         super().__init__(name="hypergan_sampler")
         self.model = model
+        self.precision = precision
+        # Stored in the precision the networks compute in: no cast of every weight per call.
         self.ensemble = {
-            name: tf.Variable(value, trainable=False, name=output_name(name))
+            name: tf.Variable(tf.cast(value, precision), trainable=False, name=output_name(name))
             for name, value in model.sample_networks(model.networks_available(ensemble_size), seed).items()
         }
         shape = list(model.target.input_shape)
@@ -80,7 +90,7 @@ class ExportedSampler(tf.Module):
         )
         with tf.control_dependencies([check]):
             images = tf.identity(images)
-        logits = self.model.classify(images, dict(self.ensemble))
+        logits = self.model.classify(images, dict(self.ensemble), self.precision)
         return ensemble_outputs(tf.nn.softmax(logits))
 
     def _sample(self, noise):
@@ -93,7 +103,8 @@ def next_version(out: Path) -> int:
     return max(versions, default=0) + 1
 
 
-def export_saved_model(model: WeightSampler, out: str | Path, version: int | None = None, ensemble_size: int = 100, seed: int = NETWORK_SEED) -> Path:
+def export_saved_model(model: WeightSampler, out: str | Path, version: int | None = None, ensemble_size: int = 100, seed: int = NETWORK_SEED,
+                       precision: str = "float32") -> Path:
     """Write OUT/<version>/ atomically (built in a temporary folder, then renamed), readable
     by other users as ordinary files are (TF Serving often runs as another user).
 
@@ -103,6 +114,8 @@ def export_saved_model(model: WeightSampler, out: str | Path, version: int | Non
     check_path_name(out, "--out")
     if ensemble_size < 1:
         raise HyperganError("--ensemble-size must be at least 1")
+    if precision not in SERVING_PRECISIONS:
+        raise HyperganError(f"--precision must be one of {', '.join(SERVING_PRECISIONS)} (got {precision!r})")
     if version is not None and not 0 <= version < 2**63:  # before anything is created
         raise HyperganError("--version must be a non-negative integer below 2**63 (TF Serving versions are int64)")
     count = model.networks_available(ensemble_size)
@@ -120,7 +133,7 @@ def export_saved_model(model: WeightSampler, out: str | Path, version: int | Non
         final = out / str(version)
         if final.exists():
             raise HyperganError(f"{final} already exists; TF Serving versions are immutable: pick another --version or leave it out")
-        module = ExportedSampler(model, ensemble_size, seed)
+        module = ExportedSampler(model, ensemble_size, seed, precision)
         staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=out))
         try:
             tf.saved_model.save(module, str(staging), signatures=module.exported_signatures)

@@ -62,6 +62,30 @@ def test_saved_model_matches_the_in_process_ensemble(model, images, exported):
     np.testing.assert_allclose(served["mutual_information"].numpy(), entropy - member_entropy, atol=1e-5)
 
 
+def conv_dtypes(function) -> set[str]:
+    """The number types of every convolution in a loaded signature's graph, its functions included."""
+    graph = function.graph.as_graph_def()
+    nodes = list(graph.node) + [node for f in graph.library.function for node in f.node_def]
+    return {tf.dtypes.as_dtype(node.attr["T"].type).name for node in nodes if node.op == "Conv2D"}
+
+
+def test_a_bfloat16_export_computes_its_networks_in_bfloat16(model, images, exported, tmp_path):
+    path = export_saved_model(model, tmp_path / "bf16", ensemble_size=ENSEMBLE, seed=SEED, precision="bfloat16")
+    serve = tf.saved_model.load(str(path)).signatures["serving_default"]
+    assert conv_dtypes(serve) == {"bfloat16"}
+    assert conv_dtypes(tf.saved_model.load(str(exported)).signatures["serving_default"]) == {"float32"}
+    served = serve(images=tf.constant(images))
+    assert served["probabilities"].dtype == tf.float32 and served["entropy"].dtype == tf.float32
+    mean = in_process(model, images).mean(0)
+    # Rounded to bfloat16's 8 bits of mantissa: close to the float32 ensemble, not equal to it.
+    difference = np.abs(served["probabilities"].numpy() - mean).max()
+    assert 1e-6 < difference < 0.02, difference
+    np.testing.assert_allclose(served["probabilities"].numpy().sum(-1), 1.0, atol=1e-5)
+    with pytest.raises(HyperganError, match="--precision must be one of float32, bfloat16"):
+        export_saved_model(model, tmp_path / "f16", ensemble_size=ENSEMBLE, precision="float16")
+    assert not (tmp_path / "f16").exists()
+
+
 def test_sample_weights_signature_equals_the_generators(model, exported):
     noise = fixed_noise(3, model.noise_dim, 7)
     served = tf.saved_model.load(str(exported)).signatures["sample_weights"](noise=tf.constant(noise))
