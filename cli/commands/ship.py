@@ -25,7 +25,7 @@ from hypergan_tf_cli.common import SEED, folder_name, row
 @click.option("--litert", "--tflite", "litert", is_flag=True, help="Also write OUT/litert/classifier.tflite (and sampler.tflite for a sampler with a latent space).")
 @click.option("--precision", type=click.Choice(SERVING_PRECISIONS), default="float32", show_default=True,
               help="What serving_default's networks compute in: float32 gives the probabilities evaluate reports; bfloat16 "
-                   "is faster on CPUs with bfloat16 instructions (AVX512_BF16, AMX) and much slower on others. "
+                   "is faster on CPUs with bfloat16 instructions (AVX512_BF16, AMX) and slower on others, which emulate it. "
                    "Inputs and outputs stay float32; the LiteRT files compute in float32.")
 def export(run_dir, out, version, ensemble_size, seed, litert, precision):
     """Export a SavedModel for TF Serving (and LiteRT files) from a trained run."""

@@ -9,7 +9,7 @@ SavedModel (TF Serving layout `OUT/<version>/saved_model.pb + variables/`), sign
   The ensemble is drawn once, at export time, from `seed`: same input, same answer.
   Its networks compute in float32 (the probabilities `evaluate` reports) or, with
   `precision="bfloat16"`, in bfloat16 from the same weights (faster on CPUs with
-  bfloat16 instructions, much slower on those without); inputs and outputs stay float32.
+  bfloat16 instructions, slower on those without, which emulate it); inputs and outputs stay float32.
 - `sample_weights` (samplers with a latent space: HyperGAN): `noise` float32
   [n, noise_dim] -> one tensor per target parameter, named `<layer>_<kernel|bias>`
   (e.g. `conv1_kernel` [n, 5, 5, 1, 32]).
