@@ -42,7 +42,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from hypergan_tf.config import PRECISIONS, TrainConfig  # noqa: E402
+from hypergan_tf.config import NUMBER_FORMATS as PRECISIONS, TrainConfig  # noqa: E402
 from hypergan_tf.data.pipelines import training_batches  # noqa: E402
 from hypergan_tf.objectives.diversity import StepOutputs, diversity_loss  # noqa: E402
 from hypergan_tf.optimizers import FusedAdam  # noqa: E402

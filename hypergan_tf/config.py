@@ -19,9 +19,11 @@ from hypergan_tf.objectives.off_data import OFF_DATA_INPUTS, OFF_DATA_OBJECTIVES
 from hypergan_tf.objectives.fitness import FITNESS
 from hypergan_tf.objectives.likelihood import LIKELIHOODS, get_likelihood
 
-# --precision: the number formats a training step can run the target networks in; "auto":
-# bfloat16 where the machine computes it natively (resources.fast_bfloat16), else float32.
-PRECISIONS = ("float32", "bfloat16", "auto")
+# The number formats target networks can compute in (training steps, exports, benchmarks).
+NUMBER_FORMATS = ("float32", "bfloat16")
+# --precision of training: one of NUMBER_FORMATS, or "auto": bfloat16 where the machine
+# computes it natively (resources.fast_bfloat16), else float32.
+PRECISIONS = NUMBER_FORMATS + ("auto",)
 
 # What every config.json written by `train` holds (a `{}` file is not a run's configuration).
 RUN_KEYS = ("method", "dataset", "target", "seed", "num_classes", "input_mean", "input_std")
@@ -59,14 +61,16 @@ _CIFAR = {"target": "cifar-mednet", "augment": "crop-flip", "networks_per_step":
           "diversity_scale": "relative", "diversity_weight": 0.5, "diversity_delay": 0.1, "diversity_warmup": 0.4}
 DATASET_DEFAULTS: dict[str, dict] = {
     # MNIST (issue 18): a mixture of 8 modes, a weak relative diversity term ramped in late,
-    # and the off-data term, in bfloat16 where the CPU has it, for 5 epochs (2,750 steps;
-    # every method takes them). Seeds 0 / 1: mean network 98.98 / 99.01%, 100 networks
-    # 99.41 / 99.35%, notMNIST entropy AUROC 0.997 / 0.996 (10 random starts: 0.985; the
-    # one-mode HyperGAN of the paper, which these options replaced: 98.83%, 99.33%, 0.968);
-    # 743 / 739 s of training on a slow day, where 6 epochs took 868-979 s. README,
+    # and the off-data term, in bfloat16 where the CPU has it, for 1,925 steps (3.5 passes;
+    # every method takes them), so that the default run takes under 10 minutes here
+    # (issue 15). Seeds 0 / 1: mean network 98.84 / 98.89%, 10 networks 99.29 / 99.33%, 100
+    # networks 99.39 / 99.29%, notMNIST entropy AUROC 0.996 / 0.997 (10 random starts:
+    # 0.985; the one-mode HyperGAN of the paper, which these options replaced: 98.83%,
+    # 99.27%, 99.33%, 0.968); 9 min 32 s / 9 min 31 s wall on a slow day. 5 passes
+    # (`--epochs 5`, 12.5 min): 98.98 / 99.01%, 99.41 / 99.39%, 99.41 / 99.35%. README,
     # Uncertainty away from the data. mnist5000 keeps the one-mode HyperGAN.
     "mnist": {"modes": 8, "diversity_scale": "relative", "diversity_weight": 0.25, "diversity_delay": 0.1, "diversity_warmup": 0.4,
-              "precision": "auto", "off_data_weight": 0.25, "off_data_objective": "disagreement", "epochs": 5},
+              "precision": "auto", "off_data_weight": 0.25, "off_data_objective": "disagreement", "steps": 1925},
     "toy-cubic": {"target": "regression-mlp", "steps": 300, "backup_every": 100, "batch_size": 20, "validation_examples": 0,
                   "noise_dim": 32, "code_dim": 32, "hidden_units": 128, "summary_networks": 32, "diversity": "weights",
                   "diversity_weight": 0.0},
@@ -309,6 +313,8 @@ class TrainConfig:
         own = DATASET_DEFAULTS.get(values.get("dataset", cls.dataset), {})
         method = values.get("method", cls.method)
         own = {name: value for name, value in own.items() if METHOD_ONLY_OPTIONS.get(name, method) == method}
+        if "epochs" in given:  # a length the user gives in epochs beats a recipe's length in steps
+            own.pop("steps", None)
         return cls(**{**values, **{name: value for name, value in own.items() if name not in given}})
 
     @property

@@ -16,10 +16,15 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from hypergan_tf.atomic import store_variables
+
 
 @keras.saving.register_keras_serializable(package="hypergan_tf")
 class FusedAdam(keras.optimizers.Adam):
     """keras.optimizers.Adam, applied by one fused TensorFlow kernel per variable."""
+
+    def save_own_variables(self, store):
+        store_variables(store, self.variables)  # the same file as Keras' Adam, one copy at a time
 
     def update_step(self, gradient, variable, learning_rate):
         if self.amsgrad or tf.distribute.has_strategy() or keras.backend.backend() != "tensorflow":

@@ -41,6 +41,15 @@ def test_a_data_sets_own_defaults_fill_only_the_options_not_given():
     assert TrainConfig.for_dataset({"dataset": "digits", "steps": 7}) == TrainConfig(dataset="digits", steps=7)
 
 
+def test_epochs_given_beat_a_recipes_steps():
+    """cifar10's recipe counts its length in steps; `--epochs 2` must not be ignored for them."""
+    assert TrainConfig.for_dataset({"dataset": "cifar10"}).steps == DATASET_DEFAULTS["cifar10"]["steps"]
+    config = TrainConfig.for_dataset({"dataset": "cifar10", "epochs": 2}, given={"epochs"})
+    assert config.epochs == 2 and config.steps is None and config.target == DATASET_DEFAULTS["cifar10"]["target"]
+    both = TrainConfig.for_dataset({"dataset": "cifar10", "epochs": 2, "steps": 30}, given={"epochs", "steps"})
+    assert both.steps == 30
+
+
 @pytest.mark.parametrize("dataset", sorted(DATASET_DEFAULTS))
 def test_every_data_sets_recipe_is_a_valid_configuration_for_its_data(dataset):
     """Each recipe names real options with valid values, and its target reads the data set's inputs."""

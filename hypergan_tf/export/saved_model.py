@@ -29,16 +29,16 @@ from pathlib import Path
 import tensorflow as tf
 
 from hypergan_tf.atomic import exclusive_lock
-from hypergan_tf.config import PRECISIONS
+from hypergan_tf.config import NUMBER_FORMATS
 from hypergan_tf.errors import HyperganError
 from hypergan_tf.resources import check_disk, check_memory, check_path_name, network_bytes
 from hypergan_tf.samplers import NETWORK_SEED, WeightSampler
 
 
-# What serving_default's networks may compute in: training's number formats (TargetSpec.forward)
-# but "auto", which would pick one from the exporting machine, not the serving one; float32
-# is what `evaluate` computes.
-SERVING_PRECISIONS = tuple(precision for precision in PRECISIONS if precision != "auto")
+# What serving_default's networks may compute in: the number formats of TargetSpec.forward, not
+# training's "auto", which would pick one from the exporting machine, not the serving one;
+# float32 is what `evaluate` computes.
+SERVING_PRECISIONS = NUMBER_FORMATS
 
 
 def output_name(param: str) -> str:

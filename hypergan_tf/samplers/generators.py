@@ -6,8 +6,21 @@ import math
 
 import keras
 
+from hypergan_tf.atomic import store_variables
 from hypergan_tf.samplers.mixer import mlp_block
 from hypergan_tf.targets import TargetLayer
+
+
+class Dense(keras.layers.Dense):
+    """keras.layers.Dense, saved one copy at a time (atomic.store_variables): the generators'
+    output layers hold the sampler's largest variables. Same file as Dense's: the weights
+    file names a model's layers after their class ("layers/dense_2"), so this class keeps
+    the name Dense."""
+
+    def save_own_variables(self, store):
+        if self.quantization_mode is not None or self.lora_enabled:
+            return super().save_own_variables(store)
+        store_variables(store, [self.kernel] + ([self.bias] if self.use_bias else []))
 
 
 @keras.saving.register_keras_serializable(package="hypergan_tf")
@@ -32,7 +45,7 @@ class LayerGenerator(keras.Model):
         self.kernel_size = math.prod(self.kernel_shape)
         self.blocks = mlp_block(hidden_units, batch_norm, batch_norm_affine) + mlp_block(hidden_units, batch_norm, batch_norm_affine)
         init = keras.initializers.RandomNormal(stddev=1.0 / math.sqrt(hidden_units))
-        self.out = keras.layers.Dense(self.kernel_size + math.prod(self.bias_shape), kernel_initializer=init)
+        self.out = Dense(self.kernel_size + math.prod(self.bias_shape), kernel_initializer=init)
 
     @classmethod
     def for_layer(cls, layer: TargetLayer, hidden_units: int = 512, batch_norm: bool = False, batch_norm_affine: bool = True) -> "LayerGenerator":

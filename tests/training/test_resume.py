@@ -75,3 +75,30 @@ def test_resumed_optimizer_state_continues(tmp_path, tiny_config):
     assert state["step"] == 4 and int(fresh.g_optimizer.iterations.numpy()) == 4
     for a, b in zip(model.g_optimizer.variables, fresh.g_optimizer.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_the_weights_file_holds_the_trained_weights(tmp_path):
+    """`train` copies the trained sampler into an uncompiled one, a variable at a time, for
+    model.weights.h5: the same weights, modes included, as the last backup holds."""
+    import numpy as np
+
+    from hypergan_tf.config import TrainConfig
+    from hypergan_tf.runs.load import load_run
+    from hypergan_tf.samplers import build_sampler
+    from hypergan_tf.training.backup import restore
+    from hypergan_tf.training.loop import train
+    from conftest import TINY
+
+    config = TrainConfig(dataset="digits", steps=6, backup_every=6, modes=2, **TINY)
+    train(config, tmp_path / "run", verbose=0)
+    saved_config, final = load_run(tmp_path / "run")
+    backed_up = build_sampler(saved_config, 6)
+    backed_up.compile_from_config(saved_config, 6)
+    assert restore(backed_up, tmp_path / "run" / "checkpoints")["step"] == 6
+    assert len(final.weights) == len(backed_up.weights) and final.mode_weights
+    fresh = build_sampler(saved_config, 6)
+    moved = 0
+    for a, b, start in zip(final.weights, backed_up.weights, fresh.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        moved += not np.array_equal(a.numpy(), start.numpy())
+    assert moved > len(final.weights) // 2  # trained weights, not a fresh sampler's
