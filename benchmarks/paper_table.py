@@ -17,7 +17,7 @@ whose run has an older recipe by now is marked with * and a note of what changed
 
 Prints Markdown tables and writes benchmarks/results/paper_table.json and .md. Every
 figure comes from the test split; the networks are the evaluate command's (seed 12345).
-Training times here: MNIST about 14 min, CIFAR-5 and CIFAR-10 up to an hour each on 2 CPU
+Training times here: MNIST about 10 min, CIFAR-5 and CIFAR-10 up to an hour each on 2 CPU
 cores (the baselines less).
 """
 
