@@ -98,14 +98,13 @@ def main():
     images = read_idx(Path(args.data_dir) / "mnist" / "t10k-images-idx3-ubyte.gz").astype(np.float32)[..., None] / 255.0
     labels = read_idx(Path(args.data_dir) / "mnist" / "t10k-labels-idx1-ubyte.gz")
 
-    latency, baseline_latency = {}, {}
+    latencies = {name: {} for name in serves}  # export name -> batch -> figures
     for batch in (1, 100):
         x = tf.constant(images[:batch])
         timed = median_seconds({name: (lambda f=f: f(images=x)["probabilities"].numpy()) for name, f in serves.items()}, args.repeats)
-        for name, target in (("export", latency), ("baseline", baseline_latency)):
-            if name in timed:
-                median, times = timed[name]
-                target[str(batch)] = {"median_s": median, "images_per_second": batch / median, "times_s": times}
+        for name, (median, times) in timed.items():
+            latencies[name][str(batch)] = {"median_s": median, "images_per_second": batch / median, "times_s": times}
+    latency, baseline_latency = latencies["export"], latencies.get("baseline", {})
     sampling = None
     if "sample_weights" in signatures["export"]:
         sample = signatures["export"]["sample_weights"]

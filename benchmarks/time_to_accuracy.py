@@ -34,12 +34,13 @@ from pathlib import Path
 from results_io import RESULTS, run_cli, write_result
 
 from hypergan_tf.config import TrainConfig
+from hypergan_tf.data.pipelines import validation_count
 
 THRESHOLDS = (0.97, 0.98, 0.985)
 # MNIST's default run: one validation, summary and backup every backup interval (by default
 # a pass of 550 steps) and at its last step.
 _DEFAULT = TrainConfig.for_dataset({"dataset": "mnist"})
-_PASS = 550
+_PASS = (60_000 - validation_count(60_000, _DEFAULT.validation_examples)) // _DEFAULT.batch_size  # MNIST's 60,000 training images
 DEFAULT_VALIDATIONS = math.ceil((_DEFAULT.steps or _DEFAULT.epochs * _PASS) / (_DEFAULT.backup_every or _PASS))
 # The authors' code on one NVIDIA H200, their MNIST defaults (K = 100): (wall minutes, test accuracy).
 AUTHORS_GPU = ((1.4, 0.137), (2.7, 0.370), (3.9, 0.783), (5.2, 0.866))

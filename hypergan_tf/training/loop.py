@@ -201,9 +201,7 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
     # time: get_weights holds a NumPy copy of every weight at once (MNIST's default run
     # peaked there, 126 MiB above its training steps and 53 MiB above its backups).
     sampler = build_sampler(config, total_steps)
-    if len(sampler.weights) != len(model.weights):
-        raise RuntimeError(f"a fresh sampler has {len(sampler.weights)} weights, the trained one {len(model.weights)}")
-    for fresh, trained in zip(sampler.weights, model.weights):
+    for fresh, trained in zip(sampler.weights, model.weights, strict=True):
         fresh.assign(trained)
     save_weights(sampler, run_dir / WEIGHTS_FILE)
     phases = {name: round(value, 2) for name, value in clock.seconds.items()}
