@@ -110,6 +110,22 @@ class StopAtStep(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class StepCountingProgbar(keras.callbacks.ProgbarLogger):
+    """Keras' progress line, but an epoch that StopAtStep ends early (a run's last Keras
+    epoch, when its steps are not a multiple of the backup interval) ends on the steps it
+    ran: Keras would print the epoch's nominal length ("550/550") and divide the epoch's
+    time by it (half the true time per step for a half epoch)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        nominal = self.target
+        if self.progbar is not None and nominal and 0 < self.seen < nominal:
+            self.target = self.progbar.target = self.seen
+        try:
+            super().on_epoch_end(epoch, logs)
+        finally:
+            self.target = nominal
+
+
 class DivergenceGuard(keras.callbacks.Callback):
     """Stops at the first non-finite loss, and at the end of an epoch (before the backup,
     which comes later in the callback list) when any weight is non-finite, so a bad state

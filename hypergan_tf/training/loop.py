@@ -26,7 +26,8 @@ from hypergan_tf.resources import check_path_name
 from hypergan_tf.runs.directory import CHECKPOINTS, CONFIG_FILE, LOGS, SUMMARY_FILE, WEIGHTS_FILE, locked, remove_run
 from hypergan_tf.samplers import SAMPLERS, build_sampler
 from hypergan_tf.training.backup import RunBackup, read_state, restore
-from hypergan_tf.training.callbacks import DivergenceGuard, PhaseClock, SamplerSummaries, StepProgress, StopAtStep, TensorBoard
+from hypergan_tf.training.callbacks import (DivergenceGuard, PhaseClock, SamplerSummaries, StepCountingProgbar, StepProgress, StopAtStep,
+                                           TensorBoard)
 from hypergan_tf.training.distribution import make_strategy
 
 
@@ -170,6 +171,8 @@ def _train(config: TrainConfig, run_dir: Path, data_dir, overwrite: bool, verbos
         early_stopping = keras.callbacks.EarlyStopping(
             monitor="val_ensemble_gain", mode="max", patience=config.early_stopping, restore_best_weights=True, verbose=min(verbose, 1))
         callbacks.append(early_stopping)
+    if verbose:
+        callbacks.append(StepCountingProgbar())  # last, where Keras puts its own (which it adds only if none is given)
     validation = evaluation_batches(val_x, val_y, config.batch_size) if len(val_y) else None
     batches = training_batches(train_x, train_y, config.batch_size, config.seed, total_steps - first_batch, first_batch,
                                augment=get_augmentation(config.augment))

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from hypergan_tf.data.augment import CROP_PADDING, random_crop_flip
-from hypergan_tf.data.pipelines import training_batches
+from hypergan_tf.data.pipelines import evaluation_batches, training_batches
 
 
 def random_flip(pixels, seed):
@@ -48,3 +48,18 @@ def test_crop_flip_moves_each_image_by_its_own_offset_and_resumes_exactly():
         found.append(matches[0])
     assert len(set(found)) > 20  # 128 images: offsets and flips are drawn per image
     assert 0.3 < np.mean([flip for _, _, flip in found]) < 0.7
+
+
+def test_the_pipelines_run_without_the_autotuner_and_give_every_batch():
+    """Deleting an autotuned iterator waits for the autotuner's thread (10-38 s at the end of
+    some training runs): the training and evaluation pipelines turn it off, and still give
+    the same batches in the same order."""
+    images = np.arange(40 * 4 * 4, dtype=np.uint8).reshape(40, 4, 4, 1)
+    labels = np.arange(40, dtype=np.int32)
+    train = training_batches(images, labels, batch_size=8, seed=3, num_batches=10)
+    evaluation = evaluation_batches(images, labels, batch_size=8)
+    assert train.options().autotune.enabled is False
+    assert evaluation.options().autotune.enabled is False
+    order = np.concatenate([y.numpy() for _, y in train])
+    assert len(order) == 80 and sorted(order[:40]) == list(range(40)) and sorted(order[40:]) == list(range(40))
+    assert [y.numpy().tolist() for _, y in evaluation] == [list(range(i, i + 8)) for i in range(0, 40, 8)]

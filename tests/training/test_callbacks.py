@@ -61,3 +61,19 @@ def test_a_run_reports_where_its_time_went_and_its_validation_curve(tmp_path):
     assert all(0 < a["steps_seconds"] < b["steps_seconds"] for a, b in zip(curve, curve[1:]))
     assert all(entry["steps_seconds"] < entry["wall_seconds"] for entry in curve)
     assert curve[-1]["val_accuracy"] == summary["final"]["val_accuracy"]
+
+
+def test_the_progress_line_of_a_cut_short_epoch_counts_the_steps_it_ran(tmp_path):
+    """7 steps with a backup every 3: Keras epochs of 3, 3 and 1 step. The last line must say
+    1/1, not the nominal 3/3 (which also divides the time by 3)."""
+    import re
+
+    from click.testing import CliRunner
+
+    from hypergan_tf_cli.main import cli
+
+    result = CliRunner().invoke(cli, ["train", "--dataset", "digits", "--run-dir", str(tmp_path / "run"), "--steps", "7",
+                                      "--backup-every", "3", "--networks-per-step", "3", "--batch-size", "32", "--code-dim", "8"])
+    assert result.exit_code == 0, result.output
+    counts = re.findall(r"^(\d+)/(\d+) - \d+s - \d+m?s/step", result.output, flags=re.MULTILINE)
+    assert counts == [("3", "3"), ("3", "3"), ("1", "1")], result.output
