@@ -8,8 +8,9 @@ export size on disk, median latency and throughput (images per second) of
 `sample_weights` (100 noise vectors per call), and the test accuracy of the served
 ensemble on MNIST (read from the IDX files directly).
 When the export has a LiteRT classifier beside it (`export --litert`: ../litert/), also
-its size, median latency per image and largest difference from the SavedModel's
-probabilities on the first --litert-images test images (needs `ai-edge-litert`).
+its size, median latency per image with 1 interpreter thread (LiteRT's default here) and
+with one per core, and the largest difference from the SavedModel's probabilities on the
+first --litert-images test images (needs `ai-edge-litert`).
 With `--baseline` (another export of the same run, e.g. its float32 one beside a
 `--precision bfloat16` one), both are timed in the same process, their calls interleaved,
 and the figures include the speed-up over the baseline and how far the two exports'
@@ -43,18 +44,22 @@ def read_idx(path: Path) -> np.ndarray:
 
 
 def litert_figures(classifier: Path, images: np.ndarray, reference: np.ndarray) -> dict:
-    """The phone-side view: the same fixed ensemble through the LiteRT interpreter, one image at a time."""
+    """The phone-side view: the same fixed ensemble through the LiteRT interpreter, one image
+    at a time, with one thread (the interpreter's default here) and with one per core; the
+    two interpreters take turns image by image."""
     from ai_edge_litert.interpreter import Interpreter
 
-    runner = Interpreter(model_path=str(classifier)).get_signature_runner()
-    probabilities, times = [], []
+    threads = sorted({1, os.cpu_count() or 1})
+    runners = {n: Interpreter(model_path=str(classifier), num_threads=n).get_signature_runner() for n in threads}
+    probabilities, times = {n: [] for n in threads}, {n: [] for n in threads}
     for image in images:
-        start = time.perf_counter()
-        probabilities.append(runner(images=image[None])["probabilities"][0])
-        times.append(time.perf_counter() - start)
-    return {"size_bytes": classifier.stat().st_size, "median_s_per_image": statistics.median(times[3:]),
-            "max_abs_difference_from_savedmodel": float(np.abs(np.array(probabilities) - reference).max()),
-            "num_images": len(images)}
+        for n, runner in runners.items():
+            start = time.perf_counter()
+            probabilities[n].append(runner(images=image[None])["probabilities"][0])
+            times[n].append(time.perf_counter() - start)
+    return {"size_bytes": classifier.stat().st_size, "num_images": len(images),
+            "median_s_per_image": {str(n): statistics.median(times[n][3:]) for n in threads},
+            "max_abs_difference_from_savedmodel": max(float(np.abs(np.array(probabilities[n]) - reference).max()) for n in threads)}
 
 
 def median_seconds(functions: dict, repeats: int) -> dict[str, tuple[float, list[float]]]:
@@ -148,8 +153,9 @@ def main():
         subset = images[: args.litert_images]
         reference = serve(images=tf.constant(subset))["probabilities"].numpy()
         result["litert"] = litert = litert_figures(classifier, subset, reference)
-        print(f"LiteRT classifier: {litert['size_bytes'] / 1e6:.1f} MB, median {litert['median_s_per_image'] * 1000:.1f} ms per image "
-              f"({1 / litert['median_s_per_image']:,.0f} images/s), "
+        per_image = ", ".join(f"{seconds * 1000:.1f} ms per image with {n} thread{'s' if n != '1' else ''} ({1 / seconds:,.0f} images/s)"
+                              for n, seconds in litert["median_s_per_image"].items())
+        print(f"LiteRT classifier: {litert['size_bytes'] / 1e6:.1f} MB, median {per_image}, "
               f"largest difference from the SavedModel {litert['max_abs_difference_from_savedmodel']:.1e} over {len(subset)} images")
     write_result(args.json, result)
 
