@@ -50,6 +50,8 @@ RECOMPUTE_HELP = ("Run the networks of a step in groups of N whose forward pass 
 @click.option("--d-learning-rate", type=float, default=DEFAULTS.d_learning_rate, show_default=True, help="Discriminator (Adam).")
 @click.option("--lr-schedule", type=click.Choice(["cosine", "constant"]), default=DEFAULTS.lr_schedule, show_default=True)
 @click.option("--code-dim", type=int, default=DEFAULTS.code_dim, show_default=True, help="d: size of each layer code.")
+@click.option("--hidden-units", type=int, default=DEFAULTS.hidden_units, show_default=True,
+              help="Width of the mixer, generator and discriminator MLPs.")
 @click.option("--no-mixer", is_flag=True, help="Ablation: independent noise per generator, no mixer.")
 @click.option("--batch-norm/--no-batch-norm", default=DEFAULTS.batch_norm, show_default=True, help="Batch norm over the K networks inside mixer and generators.")
 @click.option("--diversity", type=click.Choice(list(DIVERSITY_TERMS)), default=DEFAULTS.diversity, show_default=True,

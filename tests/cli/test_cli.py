@@ -202,3 +202,16 @@ def test_tensorboard_serves_the_run_without_tensorflow_start_up_lines(trained_ru
         _, stderr = process.communicate(timeout=30)
     assert f"TensorBoard on {run_dir / 'logs'}" in first
     assert "cuInit" not in stderr and "oneDNN" not in stderr and "absl" not in stderr, stderr
+
+
+def test_hidden_units_sets_the_width_of_the_mlps_and_is_recorded(tmp_path):
+    from hypergan_tf.runs.load import load_run
+
+    run_dir = tmp_path / "narrow"
+    result = run("train", "--dataset", "digits", "--run-dir", run_dir, "--steps", "2", "--networks-per-step", "2",
+                 "--batch-size", "16", "--code-dim", "8", "--hidden-units", "24")
+    assert result.exit_code == 0, result.output
+    assert json.loads((run_dir / "config.json").read_text())["hidden_units"] == 24
+    _, sampler = load_run(run_dir)
+    widths = {int(w.shape[-1]) for w in sampler.generators[0].trainable_weights if len(w.shape) == 2}
+    assert 24 in widths and 512 not in widths, widths
