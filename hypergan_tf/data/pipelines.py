@@ -52,13 +52,13 @@ def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, se
 
 
 def without_autotuning(ds: tf.data.Dataset) -> tf.data.Dataset:
-    """`ds` with tf.data's autotuning off. The autotuner runs a thread per iterator that
-    waits between its optimisations for periods that grow to tens of seconds, and deleting
-    the iterator waits for that thread: at the end of some training runs here, 10-38 s
-    with the main thread in RootDataset::Iterator's destructor (py-spy) while the model
-    thread sat in a timed wait in Model::OptimizeLoop (gdb). These pipelines gather, cast
-    (and augment) a batch in 0.25-4 ms, against a step of 0.1 s or more; without the
-    autotuner, AUTOTUNE means as many parallel calls as cores, and they run as fast."""
+    """`ds` with tf.data's autotuning off. The autotuner runs a thread per iterator
+    (Model::OptimizeLoop, in a timed wait between optimisations whose period grows as the
+    pipeline runs), and deleting the iterator joins it: at the end of some training runs
+    here that took 10-38 s, the main thread waiting in RootDataset::Iterator's destructor
+    (py-spy; gdb showed the thread). These pipelines gather, cast (and augment) a batch in
+    0.25-4 ms, against a step of 0.1 s or more; without the autotuner, AUTOTUNE means as
+    many parallel calls as cores, and they run as fast."""
     options = tf.data.Options()
     options.autotune.enabled = False
     return ds.with_options(options)
