@@ -246,7 +246,10 @@ class HyperNEAT(WeightSampler):
         from hypergan_tf.config import TrainConfig
 
         defaults = TrainConfig.for_dataset({"method": config.method, "dataset": config.dataset})
-        ignored = [f"--{name.replace('_', '-')}" for name in NOT_APPLICABLE if getattr(config, name) != getattr(defaults, name)]
+        changed = {name for name in NOT_APPLICABLE if getattr(config, name) != getattr(defaults, name)}
+        if "epochs" in changed and config.steps is None:
+            changed.discard("steps")  # --epochs given drops the recipe's steps: the user did not set --steps
+        ignored = [f"--{name.replace('_', '-')}" for name in NOT_APPLICABLE if name in changed]
         if ignored:
             raise HyperganError(f"{', '.join(ignored)} do{'es' if len(ignored) == 1 else ''} not apply to --method hyperneat "
                                 "(evolution: set its length with --generations, its size with --population)")
@@ -267,7 +270,7 @@ class HyperNEAT(WeightSampler):
 # TrainConfig fields of gradient training that evolution does not use: left at their
 # defaults, or `train --method hyperneat` refuses them.
 NOT_APPLICABLE = ("members", "dropout_rate", "epochs", "steps", "networks_per_step", "beta", "beta_final", "per_layer_discriminator", "mixer_noise",
-                  "g_learning_rate", "d_learning_rate", "lr_schedule", "code_dim", "use_mixer", "batch_norm", "batch_norm_affine",
+                  "g_learning_rate", "d_learning_rate", "lr_schedule", "code_dim", "hidden_units", "use_mixer", "batch_norm", "batch_norm_affine",
                   "diversity", "diversity_weight", "diversity_scale", "diversity_warmup", "diversity_delay", "off_data", "off_data_objective", "off_data_weight", "off_data_probes", "off_data_networks", "precision", "recompute", "augment", "mixer_pretrain_steps", "backup_every", "early_stopping", "embedding_dim",
                   "hyper_layers", "strategy", "deterministic")
 

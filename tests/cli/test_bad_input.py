@@ -153,6 +153,9 @@ CASES = {
     ),
     "hyperneat with a gradient option": (lambda t, r: ["train", "--method", "hyperneat", "--dataset", "digits", "--beta", "0.5", "--steps", "9",
                                                     "--run-dir", t / "run"], "--steps, --beta do not apply to --method hyperneat"),
+    "hyperneat with --epochs on a data set whose recipe sets steps": (
+        lambda t, r: ["train", "--method", "hyperneat", "--dataset", "mnist", "--epochs", "5", "--run-dir", t / "run"],
+        "--epochs does not apply to --method hyperneat"),
     "hyperneat option without hyperneat": (lambda t, r: ["train", "--dataset", "digits", "--generations", "3", "--run-dir", t / "run"],
                                            "--generations applies to --method hyperneat only"),
     "hyperneat keeps more networks than it evolves": (
