@@ -27,7 +27,7 @@ def ensemble_gradient(model: WeightSampler, weights: dict[str, tf.Tensor]):
     def gradient(images, labels):
         with tf.GradientTape() as tape:
             tape.watch(images)
-            probabilities = tf.reduce_mean(tf.nn.softmax(model.classify(images, weights)), axis=0)
+            probabilities = tf.reduce_mean(tf.nn.softmax(model.classify(images, weights, inference=False)), axis=0)
             picked = tf.gather(probabilities, labels, batch_dims=1)
             loss = -tf.reduce_sum(tf.math.log(picked + 1e-12))
         return probabilities, tape.gradient(loss, images)

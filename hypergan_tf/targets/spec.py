@@ -100,7 +100,8 @@ class TargetSpec:
             shape = layer.resolve(shape, layer.name)[1]
         return found
 
-    def forward(self, images: tf.Tensor, weights: dict[str, tf.Tensor], precision: str = "float32", recompute: int = 0) -> tf.Tensor:
+    def forward(self, images: tf.Tensor, weights: dict[str, tf.Tensor], precision: str = "float32", recompute: int = 0,
+                inference: bool = False) -> tf.Tensor:
         """Logits of K networks on one batch: images [B, *input_shape] -> [K, B, classes]
         (a regression network's outputs: [K, B, 1]), float32.
 
@@ -112,7 +113,13 @@ class TargetSpec:
         `recompute` N > 0: the networks run in groups of N, and a backward pass keeps only
         each group's inputs and computes the group's forward pass again
         (tf.recompute_grad), one group at a time: the activations held at once are those
-        of N networks, not K, for one more forward pass."""
+        of N networks, not K, for one more forward pass.
+
+        `inference` True: the same outputs computed as fastest when no backward pass follows
+        (`TargetLayer.infer`; evaluation and export), `recompute` ignored. Equal in float32;
+        bfloat16 rounds in other places (within its precision)."""
+        if inference:
+            return self.forward_and_features(images, weights, precision, inference=True)[0]
         if recompute:
             count = int(next(iter(weights.values())).shape[0])
             group = tf.recompute_grad(lambda images, *values: self.forward(images, dict(zip(weights, values)), precision))
@@ -121,7 +128,7 @@ class TargetSpec:
         return self.forward_and_features(images, weights, precision)[0]
 
     def forward_and_features(self, images: tf.Tensor, weights: dict[str, tf.Tensor], precision: str = "float32",
-                             layers: tuple[str, ...] = (), examples: int = 0) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
+                             layers: tuple[str, ...] = (), examples: int = 0, inference: bool = False) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
         """`forward`'s logits [K, B, classes] and, from the same pass, the outputs of `layers`
         on the first `examples` images as {layer: [K, examples, F]} (float32, flattened as
         `features` does): what a training term on the networks' features reads without a
@@ -129,7 +136,8 @@ class TargetSpec:
         dtype = tf.as_dtype(precision)
         x, layout, kept = tf.cast(images, dtype), "shared", {}
         for layer in self.layers:
-            x, layout = layer.forward(x, layout, tf.cast(weights[f"{layer.name}/kernel"], dtype), tf.cast(weights[f"{layer.name}/bias"], dtype))
+            run = layer.infer if inference else layer.forward
+            x, layout = run(x, layout, tf.cast(weights[f"{layer.name}/kernel"], dtype), tf.cast(weights[f"{layer.name}/bias"], dtype))
             if layer.name in layers:
                 num_networks = int(weights[f"{layer.name}/kernel"].shape[0])
                 kept[layer.name] = tf.cast(per_network(first_examples(x, layout, examples), layout, num_networks), tf.float32)
@@ -138,7 +146,7 @@ class TargetSpec:
     def features(self, images: tf.Tensor, weights: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         """Every layer's output (after activation and pooling) for K networks, as
         {layer name: [K, B, F]} (the last is the logits)."""
-        return self.forward_and_features(images, weights, layers=tuple(self.layer_names), examples=tf.shape(images)[0])[1]
+        return self.forward_and_features(images, weights, layers=tuple(self.layer_names), examples=tf.shape(images)[0], inference=True)[1]
 
     def forward_loop(self, images: tf.Tensor, weights: dict[str, tf.Tensor]) -> tf.Tensor:
         """Reference: the same logits, one network at a time with plain ops in textbook
