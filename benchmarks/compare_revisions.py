@@ -1,10 +1,10 @@
 """Is this working tree's HyperGAN training step slower than an earlier revision's?
 
-    python benchmarks/compare_revisions.py --base REV [--networks 32,100] [--rounds 4] [--steps 8] [--json PATH]
+    python benchmarks/compare_revisions.py --base REV [--networks 32,100] [--precision float32] [--rounds 4] [--steps 8] [--json PATH]
 
 Both packages are loaded into one process (REV's `hypergan_tf` is extracted with
 `git archive` and imported under another name), both models are built from the same
-default TrainConfig, and their graph-mode train steps are timed in interleaved rounds
+default TrainConfig (with --precision, where the revision has it), and their graph-mode train steps are timed in interleaved rounds
 (ABAB, then BABA), so a machine that slows down or speeds up during the run affects
 both alike. Each model is compiled as `train` compiles it (`compile_from_config`, where
 the revision has it), so a change of optimizer counts. Prints the medians and their ratio and writes JSON (default
@@ -52,10 +52,11 @@ def import_base(rev: str, folder: Path):
     return importlib.import_module(BASE_PACKAGE)
 
 
-def build(package: str, networks: int):
+def build(package: str, networks: int, precision: str):
     """A compiled HyperGAN of `package` (either layout: samplers.build_sampler or hypergan.build_hypergan)."""
     config_module = importlib.import_module(f"{package}.config")
-    config = config_module.TrainConfig(networks_per_step=networks, num_classes=10, input_mean=0.13, input_std=0.31)
+    extra = {"precision": precision} if precision != "float32" else {}  # revisions before --precision ran float32
+    config = config_module.TrainConfig(networks_per_step=networks, num_classes=10, input_mean=0.13, input_std=0.31, **extra)
     try:
         model = importlib.import_module(f"{package}.samplers").build_sampler(config)
     except ModuleNotFoundError:
@@ -71,6 +72,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base", required=True, help="git revision to compare against, e.g. HEAD~1")
     parser.add_argument("--networks", default="32,100", help="comma-separated K values")
+    parser.add_argument("--precision", default="float32", choices=("float32", "bfloat16"), help="the steps' --precision")
     parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds (each times both)")
     parser.add_argument("--steps", type=int, default=8, help="timed steps per model per round")
     parser.add_argument("--json", default=str(RESULTS / "compare_revisions.json"))
@@ -82,9 +84,9 @@ def main():
         images = tf.constant(rng.random((100, 28, 28, 1), dtype=np.float32))
         labels = tf.constant(rng.integers(0, 10, 100).astype(np.int32))
         rows = []
-        print(f"{'K':>5} {'base s':>8} {'this tree s':>12} {'ratio':>7}   (base: {args.base})")
+        print(f"{'K':>5} {'base s':>8} {'this tree s':>12} {'ratio':>7}   (base: {args.base}, {args.precision})")
         for k in [int(v) for v in args.networks.split(",")]:
-            steps = {name: tf.function(build(package, k).train_step) for name, package in (("base", BASE_PACKAGE), ("tree", "hypergan_tf"))}
+            steps = {name: tf.function(build(package, k, args.precision).train_step) for name, package in (("base", BASE_PACKAGE), ("tree", "hypergan_tf"))}
             for step in steps.values():
                 for _ in range(3):  # trace and warm up
                     step((images, labels))["g_loss"].numpy()
@@ -101,7 +103,7 @@ def main():
             rows.append(row)
             print(f"{k:>5} {row['base_median_s']:>8.3f} {row['tree_median_s']:>12.3f} {row['tree_over_base']:>6.2f}x")
     write_result(args.json, {
-        "benchmark": "compare_revisions", "base": args.base, "steps_per_round": args.steps, "rounds": args.rounds,
+        "benchmark": "compare_revisions", "base": args.base, "precision": args.precision, "steps_per_round": args.steps, "rounds": args.rounds,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__},
         "results": rows,
     })

@@ -8,7 +8,8 @@ the off-data term) is cut into parts, each traced into its own tf.function and
 timed alone (median of --repeats calls after two warm-up calls):
 
 - discriminator step: D's forward, backward and Adam update;
-- generators: mixer and per-layer generators, forward, and forward + backward;
+- generators: mixer and per-layer generators, forward, and forward + backward, in each
+  precision (--precision bfloat16 runs their output layers' matmuls in bfloat16);
 - target layers: each layer of the K generated networks on the batch (through
   `TargetLayer.forward`, as the step runs it), forward, and forward + backward
   (gradients for its weights and, but for the first layer, its input);
@@ -112,16 +113,17 @@ def profile(networks: int, repeats: int) -> list[dict]:
     weights = {name: tf.constant(value) for name, value in model.generate(noise, training=True)[1].items()}
 
     add("discriminator step", median_seconds(tf.function(lambda: model.discriminator_step(networks)), repeats=repeats))
-    add("generators forward", median_seconds(tf.function(lambda: model.generate(noise, training=True)[1]), repeats=repeats))
+    for precision in PRECISIONS:  # --precision bfloat16 runs the generators' output layers in bfloat16
+        add("generators forward", median_seconds(tf.function(lambda: model.generate(noise, True, precision)[1]), repeats=repeats), precision)
 
-    @tf.function
-    def generators_backward():
-        with tf.GradientTape() as tape:
-            generated = model.generate(noise, training=True)[1]
-            total = tf.add_n([tf.reduce_sum(value) for value in generated.values()])
-        return tape.gradient(total, model.generator_variables)
+        @tf.function
+        def generators_backward():
+            with tf.GradientTape() as tape:
+                generated = model.generate(noise, True, precision)[1]
+                total = tf.add_n([tf.reduce_sum(value) for value in generated.values()])
+            return tape.gradient(total, model.generator_variables)
 
-    add("generators forward + backward", median_seconds(generators_backward, repeats=repeats))
+        add("generators forward + backward", median_seconds(generators_backward, repeats=repeats), precision)
 
     inputs = standardise(images, model.input_mean, model.input_std)
     for precision in PRECISIONS:

@@ -185,9 +185,9 @@ class TrainConfig:
     # round-robin in every step and every sampled ensemble. 1: the paper's HyperGAN.
     modes: int = 1
     # The number format of the target networks in training steps: "float32", or "bfloat16"
-    # (mixed precision: float32 weights, generators and losses; the networks' forward and
-    # backward passes in bfloat16), or "auto" (resolved_precision). Evaluation and export
-    # are float32 either way.
+    # (mixed precision: float32 variables, losses and optimizer; the networks' forward and
+    # backward passes and the matmuls of the generators' output layers in bfloat16), or
+    # "auto" (resolved_precision). Evaluation and export are float32 either way.
     precision: str = "float32"
     # N > 0: training steps run the K target networks in groups of N, and backward passes
     # compute each group's forward pass again instead of keeping its activations (one

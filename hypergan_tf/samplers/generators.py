@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import keras
+import tensorflow as tf
 
 from hypergan_tf.atomic import store_variables
 from hypergan_tf.samplers.mixer import mlp_block
@@ -21,6 +22,18 @@ class Dense(keras.layers.Dense):
         if self.quantization_mode is not None or self.lora_enabled:
             return super().save_own_variables(store)
         store_variables(store, [self.kernel] + ([self.bias] if self.use_bias else []))
+
+    def in_precision(self, x, precision: str):
+        """This layer's float32 output (no activation) with its matmul in `precision`: for
+        "bfloat16", the inputs and the kernel rounded to bfloat16, products summed in float32
+        by oneDNN, the result rounded to bfloat16 (mixed precision, as Keras' "mixed_bfloat16"
+        policy computes a Dense layer); the gradients flow back through the casts to the
+        float32 variables."""
+        if precision == "float32":
+            return self(x)
+        dtype = tf.as_dtype(precision)
+        y = tf.cast(tf.matmul(tf.cast(x, dtype), tf.cast(self.kernel, dtype)), tf.float32)
+        return y + self.bias if self.use_bias else y
 
 
 @keras.saving.register_keras_serializable(package="hypergan_tf")
@@ -51,14 +64,17 @@ class LayerGenerator(keras.Model):
     def for_layer(cls, layer: TargetLayer, hidden_units: int = 512, batch_norm: bool = False, batch_norm_affine: bool = True) -> "LayerGenerator":
         return cls(layer.kernel_shape, (layer.units,), layer.fan_in, hidden_units, batch_norm, batch_norm_affine, name=f"generator_{layer.name}")
 
-    def call(self, code, training=False):
+    def call(self, code, training=False, precision="float32"):
+        """`precision`: the number format of the output layer's matmul (Dense.in_precision),
+        which holds nearly all of a generator's parameters and work; the training steps pass
+        their --precision, which the target networks' weights are rounded to anyway."""
         x = code
         for layer in self.blocks:
             x = layer(x, training=training)
-        params = self.out(x) * self.gain
-        kernel = keras.ops.reshape(params[:, : self.kernel_size], (-1,) + self.kernel_shape)
-        bias = keras.ops.reshape(params[:, self.kernel_size :], (-1,) + self.bias_shape)
-        return {"kernel": kernel, "bias": bias}
+        params = self.out.in_precision(x, precision) * self.gain
+        # One split, not two slices: a slice's gradient is a zero-filled tensor of the whole output.
+        kernel, bias = tf.split(params, [self.kernel_size, math.prod(self.bias_shape)], axis=1)
+        return {"kernel": tf.reshape(kernel, (-1,) + self.kernel_shape), "bias": tf.reshape(bias, (-1,) + self.bias_shape)}
 
     def get_config(self):
         return {

@@ -324,19 +324,21 @@ class HyperGAN(WeightSampler):
             noise = noise + self.mixer_noise * self.step_normal(tf.shape(noise), purpose=3)
         return self.mixer(noise, training=training)
 
-    def weights_from_codes(self, codes, training=False) -> dict[str, tf.Tensor]:
-        """codes [K, L, d] -> {"<layer>/kernel": [K, ...], "<layer>/bias": [K, out]}."""
+    def weights_from_codes(self, codes, training=False, precision="float32") -> dict[str, tf.Tensor]:
+        """codes [K, L, d] -> {"<layer>/kernel": [K, ...], "<layer>/bias": [K, out]} (float32;
+        `precision`: what the generators' output layers compute in, LayerGenerator.call)."""
         weights = {}
         for i, (layer, generator) in enumerate(zip(self.target.layers, self.generators)):
-            params = generator(codes[:, i], training=training)
+            params = generator(codes[:, i], training=training, precision=precision)
             weights[f"{layer.name}/kernel"] = params["kernel"]
             weights[f"{layer.name}/bias"] = params["bias"]
         return weights
 
-    def generate(self, noise, training=False):
-        """noise [K, noise_dim] -> (codes [K, L, d], weights dict with a leading K axis)."""
+    def generate(self, noise, training=False, precision="float32"):
+        """noise [K, noise_dim] -> (codes [K, L, d], weights dict with a leading K axis, float32);
+        training steps pass their --precision (weights_from_codes)."""
         codes = self.codes(noise, training=training)
-        weights = self.weights_from_codes(codes, training=training)
+        weights = self.weights_from_codes(codes, training=training, precision=precision)
         if self.modes > 1:
             modes = self.modes_of(noise)
             weights = {name: value + tf.gather(self.mode_weights[name], modes) for name, value in weights.items()}
@@ -404,7 +406,7 @@ class HyperGAN(WeightSampler):
             # Modes round-robin from (step x K): with K < M the step's networks cycle through them.
             noise = self.stratify(self.step_normal([num_networks, self.noise_dim], purpose=2),
                                   first=tf.cast(self.optimizer_steps, tf.int32) * num_networks)
-            codes, weights = self.generate(noise, training=True)
+            codes, weights = self.generate(noise, training=True, precision=self.training_precision)
             if self.feature_diversity_weight > 0:  # the features come from the same forward pass
                 logits, features = self.training_classify_and_features(images, weights, self.feature_layer_names,
                                                                        self.feature_diversity_examples)

@@ -33,6 +33,30 @@ def test_generated_shapes_equal_the_spec(tiny_config, target):
     }
 
 
+def test_bfloat16_generators_give_float32_weights_close_to_float32_ones_with_float32_gradients(tiny_config):
+    """Under --precision bfloat16 the generators' output layers multiply in bfloat16: the weights
+    they give are float32 tensors within bfloat16's rounding of the float32 ones (to which the
+    target networks round them anyway), and every variable gets a float32 gradient close to the
+    float32 one."""
+    model = build_sampler(tiny_config)
+    noise = model.sample_noise(4)
+    found = {}
+    for precision in ("float32", "bfloat16"):
+        with tf.GradientTape() as tape:
+            weights = model.generate(noise, training=True, precision=precision)[1]
+            total = tf.add_n([tf.reduce_sum(tf.sin(value)) for value in weights.values()])
+        found[precision] = weights, tape.gradient(total, model.generator_variables)
+    (weights32, grads32), (weights16, grads16) = found["float32"], found["bfloat16"]
+    for name, value in weights16.items():
+        assert value.dtype == tf.float32
+        scale = np.abs(weights32[name].numpy()).max()
+        np.testing.assert_allclose(value.numpy(), weights32[name].numpy(), atol=2e-2 * scale)
+        assert not np.array_equal(value.numpy(), weights32[name].numpy()) or "bias" in name
+    for variable, grad32, grad16 in zip(model.generator_variables, grads32, grads16):
+        assert grad16.dtype == tf.float32 and variable.dtype == tf.float32
+        np.testing.assert_allclose(grad16.numpy(), grad32.numpy(), atol=3e-2 * np.abs(grad32.numpy()).max(), err_msg=variable.path)
+
+
 def test_generator_step_moves_mixer_and_generators_not_discriminator(tiny_config):
     model = compiled(tiny_config)
     generator_vars = model.generator_variables
