@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from hypergan_tf.errors import HyperganError
-from hypergan_tf.targets import PRESETS, Conv, Dense, TargetSpec, get_target
+from hypergan_tf.targets import PRESETS, Conv, Dense, TargetSpec, get_target, layers
 
 
 def random_weights(spec, k, seed=0):
@@ -98,10 +98,13 @@ def test_same_padding_relu_and_no_pooling_match_the_keras_reference():
     np.testing.assert_allclose(spec.forward(images, weights, inference=True).numpy(), logits.numpy(), rtol=1e-4, atol=1e-4)
 
 
-def test_the_inference_order_gives_the_training_order_logits_and_gradients_in_a_graph():
+@pytest.mark.parametrize("cache_bytes", [None, 0], ids=["whole batches", "image by image"])
+def test_the_inference_order_gives_the_training_order_logits_and_gradients_in_a_graph(cache_bytes, monkeypatch):
     """The evaluation and export path (bias and activation before pooling, a first conv image by
-    image) computes what the training path computes, traced as the export traces it, for any
-    batch size of the same trace, and differentiates to the same gradients."""
+    image past CACHE_BYTES) computes what the training path computes, traced as the export
+    traces it, for any batch size of the same trace, and differentiates to the same gradients."""
+    if cache_bytes is not None:
+        monkeypatch.setattr(layers, "CACHE_BYTES", cache_bytes)
     spec = PRESETS["mnist-small"]
     weights = random_weights(spec, k=4, seed=3)
 
