@@ -38,11 +38,8 @@ from hypergan_tf.targets import standardise  # noqa: E402
 class PerNetworkLoopHyperGAN(HyperGAN):
     """The baseline: identical model, target networks evaluated one after another."""
 
-    def classify(self, images, weights, precision="float32", inference=True):
+    def classify(self, images, weights, precision="float32", recompute=0, inference=True):
         return self.target.forward_loop(standardise(images, self.input_mean, self.input_std), weights)
-
-    def training_classify(self, images, weights):  # what the training step calls
-        return self.classify(images, weights)
 
 
 def step_times(model_class, networks: int, steps: int, batch_size: int = 100, graph: bool = True,

@@ -114,18 +114,17 @@ class WeightSampler(keras.Model, metaclass=abc.ABCMeta):
     training_precision = "float32"
     training_recompute = 0
 
-    def classify(self, images, weights, precision: str = "float32", inference: bool = True) -> tf.Tensor:
+    def classify(self, images, weights, precision: str = "float32", recompute: int = 0, inference: bool = True) -> tf.Tensor:
         """Pixels in [0, 1], [B, *input_shape] -> logits of every network [K, B, classes]
         (float32, whatever `precision` the networks computed in; TargetSpec.forward).
         `inference`: computed as fastest when no backward pass follows (evaluation, export);
-        callers that differentiate the logits (attacks) pass False."""
-        return self.target.forward(standardise(images, self.input_mean, self.input_std), weights, precision, inference=inference)
+        training steps and callers that differentiate the logits (attacks) pass False."""
+        return self.target.forward(standardise(images, self.input_mean, self.input_std), weights, precision, recompute, inference)
 
     def training_classify(self, images, weights) -> tf.Tensor:
         """`classify` as the run's training steps compute it (--precision, --recompute),
         for a backward pass."""
-        return self.target.forward(standardise(images, self.input_mean, self.input_std), weights, self.training_precision,
-                                   self.training_recompute)
+        return self.classify(images, weights, self.training_precision, self.training_recompute, inference=False)
 
     def training_classify_and_features(self, images, weights, layers: tuple[str, ...], examples: int):
         """`training_classify`'s logits and, from the same forward pass, the outputs of
